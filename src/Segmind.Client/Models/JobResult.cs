@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+
+namespace Segmind.Client
+{
+    public enum OutputKind
+    {
+        None,
+        Url,
+        Base64,
+    }
+
+    /// <summary>One answer of <c>GET /v2/requests/{id}</c>: the job's outcome. FAILED (HTTP 422) is data here.</summary>
+    public sealed class JobResult
+    {
+        public JobResult(string requestId, string status, string? error, IReadOnlyDictionary<string, object?> metrics, string? output, DateTimeOffset retrievedAt)
+        {
+            RequestId = requestId;
+            Status = status;
+            Error = error;
+            Metrics = metrics;
+            Output = output;
+            RetrievedAt = retrievedAt;
+        }
+
+        public string RequestId { get; }
+        public string Status { get; }
+        public string? Error { get; }
+        public IReadOnlyDictionary<string, object?> Metrics { get; }
+
+        /// <summary>A URL to the video, or base64 text when the job asked for base64.</summary>
+        public string? Output { get; }
+        public DateTimeOffset RetrievedAt { get; }
+
+        public OutputKind OutputKind =>
+            string.IsNullOrEmpty(Output) ? OutputKind.None
+            : Output!.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || Output.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? OutputKind.Url
+            : OutputKind.Base64;
+
+        /// <summary>Seconds of inference, from metrics (<c>inference_time</c>), when reported.</summary>
+        public double? InferenceTime => MetricNumber("inference_time");
+
+        /// <summary>Cost in credits, from metrics (<c>cost</c>), when reported.</summary>
+        public double? Cost => MetricNumber("cost");
+
+        private double? MetricNumber(string name)
+        {
+            if (!Metrics.TryGetValue(name, out var value) || value is null)
+            {
+                return null;
+            }
+
+            return value switch
+            {
+                double d => d,
+                long l => l,
+                int i => i,
+                decimal m => (double)m,
+                string s when double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+                _ => null,
+            };
+        }
+
+        public override string ToString() => RequestId;
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+
+namespace Segmind.Client
+{
+    /// <summary>How a <see cref="SegmindClient"/> reaches Segmind (or the local emulator) and how patient it is.</summary>
+    public sealed class SegmindClientOptions
+    {
+        public const string BaseUriEnvironmentVariable = "SEGMIND_BASE_URL";
+        public static readonly Uri DefaultBaseUri = new Uri("https://api.segmind.com/");
+        public static readonly Uri DefaultUploadUri = new Uri("https://workflows-api.segmind.com/upload-asset");
+
+        /// <summary>The API's base address; <c>/v2/wan-animate</c> and friends are resolved against it.</summary>
+        public Uri BaseUri { get; set; } = DefaultBaseUri;
+
+        /// <summary>The full address of the upload-asset endpoint. Null means <c>{BaseUri}/upload-asset</c> when BaseUri is loopback, else <see cref="DefaultUploadUri"/>.</summary>
+        public Uri? UploadUri { get; set; }
+
+        public ApiKey? ApiKey { get; set; }
+
+        /// <summary>Bounded retries for requests that are safe to repeat.</summary>
+        public RetryOptions Retry { get; set; } = new RetryOptions();
+
+        /// <summary>The back-off between status polls.</summary>
+        public PollSchedule PollSchedule { get; set; } = PollSchedule.Default;
+
+        /// <summary>Per-request timeout for API calls (not for streamed downloads, which only time out when idle).</summary>
+        public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+        /// <summary>The blocking v1 run waits for the whole job (about 7 minutes on average), so it gets its own timeout.</summary>
+        public TimeSpan SyncRunTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+        /// <summary>Largest JSON/text body read into memory; larger answers are refused.</summary>
+        public long MaxResponseBytes { get; set; } = 16L * 1024 * 1024;
+
+        /// <summary>
+        /// Shares the account's request budget (in-flight limit, requests a minute, 429 slow-down) across callers.
+        /// Null means the process-wide gate for this key and base address.
+        /// </summary>
+        public IRequestGate? RequestGate { get; set; }
+    }
+
+    public sealed class RetryOptions
+    {
+        /// <summary>Attempts in all, the first included.</summary>
+        public int MaxAttempts { get; set; } = 6;
+        public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+        public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>No retry starts once this much time has been spent on one call.</summary>
+        public TimeSpan MaxTotal { get; set; } = TimeSpan.FromMinutes(3);
+    }
+}
