@@ -1,7 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Segmind.Client.Http;
 
 namespace Segmind.Client
 {
@@ -9,44 +13,390 @@ namespace Segmind.Client
     /// Speaks Segmind's serverless API: v2 submit/status/result, v1 blocking run, upload-asset, credits and
     /// output download. Thread-safe; shares one HttpClient per process and base address.
     /// </summary>
-    public sealed class SegmindClient : IDisposable
+    public sealed partial class SegmindClient : IDisposable
     {
-        public SegmindClient(SegmindClientOptions options) => throw new NotImplementedException();
+        private static readonly Func<TimeSpan> DefaultClock = MonotonicClock();
 
-        public SegmindClientOptions Options => throw new NotImplementedException();
+        private readonly SegmindClientOptions _options;
+        private readonly RetryLoop _retry;
+        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+        private readonly Func<TimeSpan> _clock;
+        private int _disposed;
+
+        public SegmindClient(SegmindClientOptions options)
+            : this(options, delay: null, clock: null)
+        {
+        }
+
+        /// <summary>With an injected delay and monotonic clock, so waits and retries can be tested without sleeping.</summary>
+        internal SegmindClient(SegmindClientOptions options, Func<TimeSpan, CancellationToken, Task>? delay, Func<TimeSpan>? clock)
+        {
+            _options = options ?? throw new ArgumentNullException(nameof(options));
+            _delay = delay ?? Task.Delay;
+            _clock = clock ?? DefaultClock;
+            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, _clock);
+        }
+
+        public SegmindClientOptions Options => _options;
 
         /// <summary>Validates, uploads local files, and POSTs <c>/v2/wan-animate</c> once. Never re-sent after it may have reached the server.</summary>
-        public Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default)
+        {
+            if (request is null)
+            {
+                throw new ArgumentNullException(nameof(request));
+            }
+
+            ThrowIfDisposed();
+            request.Validate();
+            RequireKey();
+            var ready = await UploadLocalInputsAsync(request, cancellationToken).ConfigureAwait(false);
+            return await SubmitAsync(WanAnimateRequest.Slug, ready.ToParameters(), cancellationToken).ConfigureAwait(false);
+        }
 
         /// <summary>POST <c>/v2/{slug}</c> with the parameters as JSON.</summary>
-        public Task<SubmittedJob> SubmitAsync(string slug, IDictionary<string, object?> parameters, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        public async Task<SubmittedJob> SubmitAsync(string slug, IDictionary<string, object?> parameters, CancellationToken cancellationToken = default)
+        {
+            if (parameters is null)
+            {
+                throw new ArgumentNullException(nameof(parameters));
+            }
+
+            ThrowIfDisposed();
+            var body = JsonSerializer.SerializeToUtf8Bytes(parameters);
+            var call = new ApiCall(HttpMethod.Post, new Uri(BaseUri(), "v2/" + EscapeSlug(slug)), RequestKind.Submit, "submit the job")
+            {
+                Content = () => JsonContent(body),
+                Timeout = _options.RequestTimeout,
+            };
+
+            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+            return ResponseParser.Submitted(response, BaseUri(), Now());
+        }
 
         /// <summary>One status poll. FAILED is returned as data.</summary>
-        public Task<JobStatus> GetStatusAsync(JobReference job, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        public async Task<JobStatus> GetStatusAsync(JobReference job, CancellationToken cancellationToken = default)
+        {
+            if (job is null)
+            {
+                throw new ArgumentNullException(nameof(job));
+            }
+
+            ThrowIfDisposed();
+            var uri = job.StatusUrl ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId) + "/status");
+            var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Status, $"check the status of job '{job.RequestId}'")
+            {
+                UriField = job.StatusUrl is null ? "BaseUri" : "StatusUrl",
+                RequestId = job.RequestId,
+                Timeout = _options.RequestTimeout,
+            };
+
+            var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
+            return ResponseParser.Status(response, job.RequestId, RequireKey(), Now());
+        }
 
         /// <summary>The job's result. FAILED (HTTP 422) is returned as data; 404 throws <see cref="SegmindNotFoundException"/>.</summary>
-        public Task<JobResult> GetResultAsync(JobReference job, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        public async Task<JobResult> GetResultAsync(JobReference job, CancellationToken cancellationToken = default)
+        {
+            if (job is null)
+            {
+                throw new ArgumentNullException(nameof(job));
+            }
+
+            ThrowIfDisposed();
+            var uri = job.ResponseUrl ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId));
+            var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Result, $"get the result of job '{job.RequestId}'")
+            {
+                UriField = job.ResponseUrl is null ? "BaseUri" : "ResponseUrl",
+                RequestId = job.RequestId,
+                Timeout = _options.RequestTimeout,
+            };
+
+            var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
+            return ResponseParser.Result(response, job.RequestId, RequireKey(), Now());
+        }
 
         /// <summary>
         /// Polls on the back-off schedule until COMPLETED (returns the result), FAILED (throws
         /// <see cref="SegmindJobFailedException"/>) or the timeout (throws <see cref="SegmindWaitTimeoutException"/>).
         /// </summary>
-        public Task<JobResult> WaitAsync(JobReference job, TimeSpan? timeout = null, IProgress<JobStatus>? progress = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        public async Task<JobResult> WaitAsync(JobReference job, TimeSpan? timeout = null, IProgress<JobStatus>? progress = null, CancellationToken cancellationToken = default)
+        {
+            if (job is null)
+            {
+                throw new ArgumentNullException(nameof(job));
+            }
 
-        /// <summary>The blocking <c>POST /v1/wan-animate</c>; the video (or decoded base64) is streamed to <paramref name="destinationPath"/>.</summary>
-        public Task<SyncRunResult> RunAsync(WanAnimateRequest request, string destinationPath, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+            ThrowIfDisposed();
+            var limit = timeout ?? _options.WaitTimeout;
+            if (limit < TimeSpan.Zero && limit != Timeout.InfiniteTimeSpan)
+            {
+                throw new SegmindValidationException("Timeout", "The wait timeout must not be negative.");
+            }
 
-        /// <summary>Uploads local files through upload-asset and returns their hosted URLs, in order.</summary>
-        public Task<IReadOnlyList<Uri>> UploadFilesAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+            var schedule = _options.PollSchedule ?? PollSchedule.Default;
+            var random = new Random(SharedRandom.NextSeed());
+            var started = _clock();
+            string? lastStatus = null;
 
-        public Task<CreditBalance> GetCreditsAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+            for (var attempt = 0; ; attempt++)
+            {
+                var status = await GetStatusAsync(job, cancellationToken).ConfigureAwait(false);
+                lastStatus = status.Status;
+                progress?.Report(status);
 
-        /// <summary>
-        /// Writes the result's output (URL streamed, or base64 decoded) to <paramref name="destinationPath"/> through a
-        /// temporary file and a rename; constant memory. A complete existing file is kept unless <paramref name="overwrite"/>.
-        /// </summary>
-        public Task<DownloadedOutput> DownloadOutputAsync(JobResult result, string destinationPath, bool overwrite = false, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+                if (status.Status == JobState.Failed)
+                {
+                    throw JobFailed(job.RequestId, status.Error);
+                }
 
-        public void Dispose() { }
+                if (status.Status == JobState.Completed)
+                {
+                    var result = await GetResultAsync(job, cancellationToken).ConfigureAwait(false);
+                    if (result.Status == JobState.Completed)
+                    {
+                        return result;
+                    }
+
+                    if (result.Status == JobState.Failed)
+                    {
+                        throw JobFailed(job.RequestId, result.Error);
+                    }
+
+                    // The result endpoint lags behind the status one: keep polling.
+                    lastStatus = result.Status;
+                }
+
+                var delay = schedule.NextDelay(attempt, random);
+                if (limit != Timeout.InfiniteTimeSpan)
+                {
+                    var remaining = limit - (_clock() - started);
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        throw new SegmindWaitTimeoutException(
+                            $"Stopped waiting for job '{job.RequestId}' after {Describe(limit)} (last status {lastStatus ?? "unknown"}); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
+                            job.RequestId,
+                            lastStatus);
+                    }
+
+                    // The last poll lands on the deadline rather than past it.
+                    if (delay > remaining)
+                    {
+                        delay = remaining;
+                    }
+                }
+
+                await _delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        public async Task<CreditBalance> GetCreditsAsync(CancellationToken cancellationToken = default)
+        {
+            ThrowIfDisposed();
+            var call = new ApiCall(HttpMethod.Get, new Uri(BaseUri(), "v1/get-user-credits"), RequestKind.Credits, "read the credit balance")
+            {
+                Timeout = _options.RequestTimeout,
+            };
+
+            var response = await CallAsync(call, isSubmit: false, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+            return ResponseParser.Credits(response, Now());
+        }
+
+        public void Dispose()
+        {
+            // The HttpClients are process-wide and outlive any one client; only this object is retired.
+            Interlocked.Exchange(ref _disposed, 1);
+        }
+
+        /// <summary>One API call with bounded retries: GET-like calls on any transient failure, submits only when provably not accepted.</summary>
+        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        {
+            var key = RequireKey();
+            var gate = Gate(key);
+            return _retry.RunAsync(
+                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token),
+                isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
+                cancellationToken);
+        }
+
+        private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        {
+            ApiResponse response;
+            try
+            {
+                response = await ApiTransport.SendAsync(
+                    call,
+                    key,
+                    gate,
+                    (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (TransportFailureException failure)
+            {
+                throw TransportError(call, failure, isSubmit);
+            }
+            catch (SegmindProtocolException tooLarge) when (isSubmit)
+            {
+                throw new SegmindProtocolException(
+                    ErrorMapper.TrimEndPeriod(tooLarge.Message) + "; the job may have been created and charged, and it is not re-sent automatically.",
+                    tooLarge.StatusCode,
+                    inner: tooLarge);
+            }
+
+            if ((response.StatusCode >= 200 && response.StatusCode <= 299) || (acceptStatus != null && acceptStatus(response.StatusCode)))
+            {
+                return response;
+            }
+
+            throw ResponseError(call, response, key, gate, isSubmit);
+        }
+
+        /// <summary>The typed exception for an unwanted answer; a 429 also slows the shared gate down.</summary>
+        private SegmindException ResponseError(ApiCall call, ApiResponse response, ApiKey key, IRequestGate gate, bool isSubmit)
+        {
+            var status = response.StatusCode;
+            var serverMessage = Redact(ServerMessage.Extract(response.Body), key);
+            var requestId = call.RequestId ?? response.Header("x-request-id");
+            TimeSpan? retryAfter = null;
+            if (status == 429 || status == 503)
+            {
+                retryAfter = RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap());
+            }
+
+            if (status == 429)
+            {
+                gate.ReportRateLimited(retryAfter);
+            }
+
+            if (isSubmit && (status == 408 || status >= 500 || status < 400))
+            {
+                var label = ErrorMapper.Label(status, response.Reason);
+                var said = serverMessage is null ? string.Empty : ": " + ErrorMapper.TrimEndPeriod(serverMessage);
+                return new SegmindSubmitOutcomeUnknownException(
+                    $"The job may have been submitted ({label}{said}); it is not re-sent automatically because every submit creates a new paid job, so check the credit balance or the Segmind dashboard before submitting it again.",
+                    status,
+                    serverMessage);
+            }
+
+            var error = ErrorMapper.Map(status, response.Reason, call.Action, requestId, serverMessage, retryAfter);
+            error.RetryAfterHint = retryAfter;
+            return error;
+        }
+
+        private static SegmindException TransportError(ApiCall call, TransportFailureException failure, bool isSubmit)
+        {
+            if (failure.ProvablyNotSent)
+            {
+                return new SegmindServerException(
+                    $"{ErrorMapper.TrimEndPeriod(failure.Message)}, so nothing was sent to {call.Action}.",
+                    inner: failure.InnerException ?? failure)
+                {
+                    ProvablyNotSent = true,
+                };
+            }
+
+            if (isSubmit)
+            {
+                return new SegmindSubmitOutcomeUnknownException(
+                    $"The job may have been submitted ({ErrorMapper.TrimEndPeriod(failure.Message)}); it is not re-sent automatically because every submit creates a new paid job, so check the credit balance or the Segmind dashboard before submitting it again.",
+                    inner: failure.InnerException ?? failure);
+            }
+
+            return new SegmindServerException(
+                $"{ErrorMapper.TrimEndPeriod(failure.Message)}, while trying to {call.Action}.",
+                requestId: call.RequestId,
+                inner: failure.InnerException ?? failure);
+        }
+
+        private static bool IsRetryable(Exception error) => error is SegmindException segmind && segmind.IsTransient;
+
+        /// <summary>THE SUBMIT RULE: repeat only what provably was not accepted.</summary>
+        private static bool IsSubmitRetryable(Exception error) =>
+            error is SegmindRateLimitedException || (error is SegmindException segmind && segmind.ProvablyNotSent);
+
+        private static bool IsFailedJobAnswer(int status) => status == 422;
+
+        private static SegmindJobFailedException JobFailed(string requestId, string? error)
+        {
+            var said = string.IsNullOrWhiteSpace(error) ? "Segmind gave no reason" : ErrorMapper.TrimEndPeriod(error!);
+            var which = string.IsNullOrEmpty(requestId) ? "The job" : $"Job '{requestId}'";
+            return new SegmindJobFailedException($"{which} failed at Segmind: {said}.", requestId, error);
+        }
+
+        internal ApiKey RequireKey()
+        {
+            var key = _options.ApiKey ?? ApiKey.FromEnvironment();
+            if (key is null)
+            {
+                throw new SegmindAuthenticationException("No API key: pass -ApiKey or set SEGMIND_API_KEY.", statusCode: null);
+            }
+
+            return key;
+        }
+
+        internal Uri BaseUri()
+        {
+            var baseUri = UriRules.NormalizeBase(_options.BaseUri ?? SegmindClientOptions.DefaultBaseUri);
+            UriRules.EnsureKeyMayBeSentTo(baseUri, "BaseUri");
+            return baseUri;
+        }
+
+        private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Shared(key, BaseUri());
+
+        private long MaxResponseBytes() => _options.MaxResponseBytes > 0 ? _options.MaxResponseBytes : 16L * 1024 * 1024;
+
+        /// <summary>Absurd server hints are clamped here: four times the longest back-off.</summary>
+        private TimeSpan HintCap()
+        {
+            var maxDelay = (_options.Retry ?? new RetryOptions()).MaxDelay;
+            return TimeSpan.FromTicks(Math.Max(0, maxDelay.Ticks) * 4);
+        }
+
+        private static ByteArrayContent JsonContent(byte[] body)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            return content;
+        }
+
+        private static string EscapeSlug(string slug)
+        {
+            if (string.IsNullOrWhiteSpace(slug))
+            {
+                throw new SegmindValidationException("Slug", "The model slug is empty.");
+            }
+
+            return Uri.EscapeDataString(slug.Trim());
+        }
+
+        internal static string? Redact(string? text, ApiKey key)
+        {
+            if (text is null)
+            {
+                return null;
+            }
+
+            var secret = key.Reveal();
+            return secret.Length == 0 ? text : text.Replace(secret, "***");
+        }
+
+        private static DateTimeOffset Now() => DateTimeOffset.UtcNow;
+
+        private static string Describe(TimeSpan value) =>
+            value.TotalSeconds < 120 ? ErrorMapper.Seconds(value) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+
+        private void ThrowIfDisposed()
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(SegmindClient));
+            }
+        }
+
+        private static Func<TimeSpan> MonotonicClock()
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            return () => watch.Elapsed;
+        }
     }
 }

@@ -32,6 +32,12 @@ namespace Segmind.Client
         /// <summary>Largest JSON/text body read into memory; larger answers are refused.</summary>
         public long MaxResponseBytes { get; set; } = 16L * 1024 * 1024;
 
+        /// <summary>How long <see cref="SegmindClient.WaitAsync"/> waits when the caller gives no timeout; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> waits for ever.</summary>
+        public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromHours(1);
+
+        /// <summary>Largest local file the client uploads (upload-asset takes the file inline as base64).</summary>
+        public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
+
         /// <summary>
         /// Shares the account's request budget (in-flight limit, requests a minute, 429 slow-down) across callers.
         /// Null means the process-wide gate for this key and base address.

@@ -30,6 +30,12 @@ namespace Segmind.Client
 
         /// <summary>True when the same request may succeed if repeated later (retryable for GETs).</summary>
         public virtual bool IsTransient => false;
+
+        /// <summary>The server's own wait hint (Retry-After or its reset time), already clamped; used by the retry loop.</summary>
+        internal TimeSpan? RetryAfterHint { get; set; }
+
+        /// <summary>True only when the request provably never reached the server (refused connection, unknown host): a submit may then be repeated.</summary>
+        internal bool ProvablyNotSent { get; set; }
     }
 
     /// <summary>Input refused before any request was sent. <see cref="Field"/> names the offending field.</summary>
@@ -158,6 +164,10 @@ namespace Segmind.Client
     {
         public SegmindSubmitOutcomeUnknownException(string message, int? statusCode = null, string? serverMessage = null, Exception? inner = null)
             : base(message, statusCode, null, serverMessage, inner) { }
+
+        /// <summary>For a blocking run whose answer named its request id before the output was lost.</summary>
+        public SegmindSubmitOutcomeUnknownException(string message, int? statusCode, string? requestId, string? serverMessage, Exception? inner)
+            : base(message, statusCode, requestId, serverMessage, inner) { }
 
         public override string ErrorId => "SubmitOutcomeUnknown";
     }

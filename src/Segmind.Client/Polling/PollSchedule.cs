@@ -21,7 +21,11 @@ namespace Segmind.Client
             Jitter = jitter;
         }
 
-        public static PollSchedule Default { get; } = new PollSchedule(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(12));
+        /// <summary>
+        /// 2 s growing to 15 s: even with every delay jittered to its shortest, a 400-second job needs at most
+        /// 38 polls (a 12 s ceiling could take 46), and a finished job is noticed within 18 s.
+        /// </summary>
+        public static PollSchedule Default { get; } = new PollSchedule(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
 
         /// <summary>The same delay every time (still jittered a little).</summary>
         public static PollSchedule Fixed(TimeSpan interval) => new PollSchedule(interval, interval, 1, 0.1);

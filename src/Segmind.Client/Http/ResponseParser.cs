@@ -1,0 +1,276 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using Segmind.Client.Json;
+
+namespace Segmind.Client.Http
+{
+    /// <summary>Reads the models out of answer bodies, leniently: unknown fields are ignored, required ones checked.</summary>
+    internal static class ResponseParser
+    {
+        private const string MayExist = "the job may have been created and charged, and it is not re-sent automatically";
+
+        public static SubmittedJob Submitted(ApiResponse response, Uri baseUri, DateTimeOffset now)
+        {
+            using (var document = JsonValues.TryParse(response.Body))
+            {
+                if (document is null || document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new SegmindProtocolException($"Segmind accepted the submit but its answer is not a JSON object; {MayExist}.", response.StatusCode);
+                }
+
+                var root = document.RootElement;
+                var requestId = JsonValues.GetString(root, "request_id");
+                var statusUrl = JsonValues.GetString(root, "status_url");
+                var responseUrl = JsonValues.GetString(root, "response_url");
+                var missing = new List<string>();
+                if (string.IsNullOrWhiteSpace(requestId)) missing.Add("request_id");
+                if (string.IsNullOrWhiteSpace(statusUrl)) missing.Add("status_url");
+                if (string.IsNullOrWhiteSpace(responseUrl)) missing.Add("response_url");
+                if (missing.Count > 0)
+                {
+                    throw new SegmindProtocolException(
+                        $"Segmind's answer to the submit lacks {string.Join(", ", missing)}; {MayExist}.",
+                        response.StatusCode,
+                        string.IsNullOrWhiteSpace(requestId) ? null : requestId);
+                }
+
+                var status = JsonValues.GetString(root, "status");
+                var pollUrl = JsonValues.GetString(root, "poll_url");
+                return new SubmittedJob(
+                    requestId!.Trim(),
+                    string.IsNullOrWhiteSpace(status) ? JobState.Queued : status!,
+                    JobUrl(statusUrl!, baseUri, requestId, "status_url"),
+                    JobUrl(responseUrl!, baseUri, requestId, "response_url"),
+                    string.IsNullOrWhiteSpace(pollUrl) ? null : TryUrl(pollUrl!, baseUri),
+                    now);
+            }
+        }
+
+        public static JobStatus Status(ApiResponse response, string requestId, ApiKey key, DateTimeOffset now)
+        {
+            using (var document = Parse(response, requestId, "status"))
+            {
+                var root = document.RootElement;
+                var status = State(response, root, requestId, "status");
+                var error = status == JobState.Failed ? ErrorText(root) : JsonValues.GetString(root, "error");
+                return new JobStatus(
+                    IdOf(root, requestId),
+                    status,
+                    SegmindClient.Redact(error, key),
+                    JsonValues.GetObject(root, "metrics"),
+                    now);
+            }
+        }
+
+        public static JobResult Result(ApiResponse response, string requestId, ApiKey key, DateTimeOffset now)
+        {
+            using (var document = Parse(response, requestId, "result"))
+            {
+                var root = document.RootElement;
+                var status = State(response, root, requestId, "result");
+                var error = status == JobState.Failed ? ErrorText(root) : JsonValues.GetString(root, "error");
+                return new JobResult(
+                    IdOf(root, requestId),
+                    status,
+                    SegmindClient.Redact(error, key),
+                    JsonValues.GetObject(root, "metrics"),
+                    Output(root),
+                    now);
+            }
+        }
+
+        public static CreditBalance Credits(ApiResponse response, DateTimeOffset now)
+        {
+            using (var document = JsonValues.TryParse(response.Body))
+            {
+                if (document is null || document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new SegmindProtocolException("Segmind's credit balance answer is not a JSON object.", response.StatusCode);
+                }
+
+                var root = document.RootElement;
+                var credits = JsonValues.GetNumber(root, "credits");
+                if (!credits.HasValue)
+                {
+                    throw new SegmindProtocolException("Segmind's credit balance answer has no 'credits' number.", response.StatusCode);
+                }
+
+                var free = JsonValues.GetNumber(root, "free-credits") ?? JsonValues.GetNumber(root, "free_credits") ?? 0;
+                return new CreditBalance(credits.Value, free, now);
+            }
+        }
+
+        /// <summary>The hosted URLs of an upload, from <c>file_urls</c> or <c>urls</c> (or a bare array).</summary>
+        public static IReadOnlyList<Uri> UploadedUrls(ApiResponse response, int expected)
+        {
+            using (var document = JsonValues.TryParse(response.Body))
+            {
+                if (document is null)
+                {
+                    throw new SegmindProtocolException("The upload answer is not JSON.", response.StatusCode);
+                }
+
+                var root = document.RootElement;
+                JsonElement list;
+                if (root.ValueKind == JsonValueKind.Array)
+                {
+                    list = root;
+                }
+                else if (!(JsonValues.TryGetProperty(root, "file_urls", out list) && list.ValueKind == JsonValueKind.Array)
+                    && !(JsonValues.TryGetProperty(root, "urls", out list) && list.ValueKind == JsonValueKind.Array))
+                {
+                    throw new SegmindProtocolException("The upload answer has neither 'file_urls' nor 'urls'.", response.StatusCode);
+                }
+
+                var urls = new List<Uri>();
+                foreach (var item in list.EnumerateArray())
+                {
+                    var text = item.ValueKind == JsonValueKind.String ? item.GetString() : null;
+                    if (string.IsNullOrWhiteSpace(text)
+                        || !Uri.TryCreate(text!.Trim(), UriKind.Absolute, out var uri)
+                        || !UriRules.IsHttp(uri))
+                    {
+                        throw new SegmindProtocolException("The upload answer holds an entry that is not an absolute http(s) URL.", response.StatusCode);
+                    }
+
+                    urls.Add(uri);
+                }
+
+                if (urls.Count != expected)
+                {
+                    throw new SegmindProtocolException($"The upload answer lists {urls.Count} URL(s) for {expected} file(s).", response.StatusCode);
+                }
+
+                return urls;
+            }
+        }
+
+        /// <summary>True when a 422 body says the job ended FAILED (rather than refusing the parameters).</summary>
+        public static bool TryFailedJob(ApiResponse response, out string? requestId, out string? error)
+        {
+            requestId = null;
+            error = null;
+            using (var document = JsonValues.TryParse(response.Body))
+            {
+                if (document is null || JsonValues.GetString(document.RootElement, "status")?.Trim() != JobState.Failed)
+                {
+                    return false;
+                }
+
+                var id = JsonValues.GetString(document.RootElement, "request_id");
+                requestId = string.IsNullOrWhiteSpace(id) ? null : id!.Trim();
+                error = ErrorText(document.RootElement);
+                return true;
+            }
+        }
+
+        private static JsonDocument Parse(ApiResponse response, string requestId, string what)
+        {
+            var document = JsonValues.TryParse(response.Body);
+            if (document is null || document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document?.Dispose();
+                throw new SegmindProtocolException($"Segmind's {what} answer for job '{requestId}' is not a JSON object.", response.StatusCode, requestId);
+            }
+
+            return document;
+        }
+
+        /// <summary>The state as sent. A 422 is a FAILED job even when the body forgot to say so; an unknown state is kept raw.</summary>
+        private static string State(ApiResponse response, JsonElement root, string requestId, string what)
+        {
+            var status = JsonValues.GetString(root, "status")?.Trim();
+            if (response.StatusCode == 422)
+            {
+                if (status is null || status.Length == 0 || status == JobState.Failed)
+                {
+                    return JobState.Failed;
+                }
+
+                throw new SegmindProtocolException($"Segmind answered 422 for the {what} of job '{requestId}' with the state '{status}' instead of FAILED.", 422, requestId);
+            }
+
+            if (string.IsNullOrEmpty(status))
+            {
+                throw new SegmindProtocolException($"Segmind's {what} answer for job '{requestId}' has no 'status'.", response.StatusCode, requestId);
+            }
+
+            return status!;
+        }
+
+        private static string IdOf(JsonElement root, string requestId)
+        {
+            var fromBody = JsonValues.GetString(root, "request_id");
+            return string.IsNullOrWhiteSpace(fromBody) ? requestId : fromBody!.Trim();
+        }
+
+        /// <summary>A failed job's reason: the error field in full when it is text, else whatever the body says.</summary>
+        private static string? ErrorText(JsonElement root)
+        {
+            var error = JsonValues.GetString(root, "error");
+            if (!string.IsNullOrWhiteSpace(error))
+            {
+                return error!.Trim();
+            }
+
+            return ServerMessage.FromJson(root);
+        }
+
+        private static string? Output(JsonElement root)
+        {
+            if (!JsonValues.TryGetProperty(root, "output", out var output))
+            {
+                return null;
+            }
+
+            switch (output.ValueKind)
+            {
+                case JsonValueKind.String:
+                    var text = output.GetString();
+                    return string.IsNullOrWhiteSpace(text) ? null : text!.Trim();
+                case JsonValueKind.Array:
+                    // Some models answer a list of outputs; a video job has one.
+                    foreach (var item in output.EnumerateArray())
+                    {
+                        if (item.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(item.GetString()))
+                        {
+                            return item.GetString()!.Trim();
+                        }
+                    }
+
+                    return null;
+                default:
+                    return null;
+            }
+        }
+
+        private static Uri JobUrl(string text, Uri baseUri, string? requestId, string field)
+        {
+            var uri = TryUrl(text, baseUri);
+            if (uri is null)
+            {
+                throw new SegmindProtocolException($"Segmind's answer to the submit has a '{field}' that is not an http(s) URL; {MayExist}.", 200, requestId);
+            }
+
+            return uri;
+        }
+
+        private static Uri? TryUrl(string text, Uri baseUri)
+        {
+            var trimmed = text.Trim();
+            if (Uri.TryCreate(trimmed, UriKind.Absolute, out var absolute) && UriRules.IsHttp(absolute))
+            {
+                return absolute;
+            }
+
+            // Documented as absolute; a relative one is read against the base rather than refused.
+            if (!trimmed.StartsWith("/", StringComparison.Ordinal) || !Uri.TryCreate(baseUri, trimmed, out var resolved) || !UriRules.IsHttp(resolved))
+            {
+                return null;
+            }
+
+            return resolved;
+        }
+    }
+}

@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Sockets;
+using Segmind.Client;
+using Segmind.Client.Tests.Infrastructure;
+using Xunit;
+using JobState = Segmind.Client.JobState;
+
+namespace Segmind.Client.Tests;
+
+/// <summary>Where the key may go, what happens without one, and requests that never leave the machine.</summary>
+public sealed class SafetyTests : IAsyncLifetime
+{
+    private readonly RecordingGate _gate = new();
+    private StubServer _stub = null!;
+
+    public Task InitializeAsync()
+    {
+        TestKeys.Watch();
+        _stub = StubServer.Answering(200, "{\"credits\":1}");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stub.DisposeAsync();
+        TestKeys.AssertNoLeak();
+    }
+
+    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null)
+    {
+        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+        adjust?.Invoke(options);
+        return new SegmindClient(options);
+    }
+
+    [Fact]
+    public async Task WithoutAKeyNothingIsSent()
+    {
+        if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(ApiKey.EnvironmentVariable)))
+        {
+            // The variable would rightly supply a key; this case cannot be shown here.
+            return;
+        }
+
+        using var client = Client(options => options.ApiKey = null);
+
+        var credits = await Expect.ThrowsAsync<SegmindAuthenticationException>(() => client.GetCreditsAsync());
+        var submit = await Expect.ThrowsAsync<SegmindAuthenticationException>(() => client.SubmitAsync(TestClientOptions.Request()));
+
+        Assert.Equal("No API key: pass -ApiKey or set SEGMIND_API_KEY.", credits.Message);
+        Assert.Null(credits.StatusCode);
+        Assert.Equal("Unauthorized", submit.ErrorId);
+        Assert.Empty(_gate.Entries);
+        Assert.Empty(_stub.Requests);
+    }
+
+    [Theory]
+    [InlineData("http://api.example.com/")]
+    [InlineData("http://10.1.2.3:8080/")]
+    [InlineData("http://localhost.example.com/")]
+    public async Task TheKeyIsNeverSentOverPlainHttpToAnotherMachine(string baseUri)
+    {
+        using var client = Client(options => options.BaseUri = new Uri(baseUri));
+
+        var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.GetCreditsAsync());
+        await Expect.ThrowsAsync<SegmindValidationException>(() => client.SubmitAsync(TestClientOptions.Request()));
+        await Expect.ThrowsAsync<SegmindValidationException>(() => client.GetStatusAsync(new JobReference("job-1")));
+
+        Assert.Equal("BaseUri", error.Field);
+        Assert.Contains("https", error.Message);
+        Assert.Empty(_gate.Entries);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:1/")]
+    [InlineData("http://127.45.6.7:1/")]
+    [InlineData("http://localhost:1/")]
+    [InlineData("http://[::1]:1/")]
+    public async Task PlainHttpIsAllowedToLoopback(string baseUri)
+    {
+        // Port 1 is closed: the request is made (and refused), which is all this needs to show.
+        using var client = Client(options =>
+        {
+            options.BaseUri = new Uri(baseUri);
+            options.Retry.MaxAttempts = 1;
+        });
+
+        await Expect.ThrowsAsync<SegmindServerException>(() => client.GetCreditsAsync());
+
+        Assert.Equal(1, _gate.Count(RequestKind.Credits));
+    }
+
+    [Fact]
+    public async Task AStatusUrlOverPlainHttpToAnotherMachineIsRefused()
+    {
+        using var client = Client();
+        var job = new JobReference("job-1", new Uri("http://status.example.com/v2/requests/job-1/status"), new Uri("http://status.example.com/v2/requests/job-1"));
+
+        var status = await Expect.ThrowsAsync<SegmindValidationException>(() => client.GetStatusAsync(job));
+        var result = await Expect.ThrowsAsync<SegmindValidationException>(() => client.GetResultAsync(job));
+
+        Assert.Equal("StatusUrl", status.Field);
+        Assert.Equal("ResponseUrl", result.Field);
+        Assert.Empty(_gate.Entries);
+    }
+
+    [Fact]
+    public async Task AnUploadAddressOverPlainHttpToAnotherMachineIsRefused()
+    {
+        using var client = Client(options => options.UploadUri = new Uri("http://uploads.example.com/upload-asset"));
+        using var folder = new TempFolder();
+        var image = folder.File("a.png");
+        await File.WriteAllBytesAsync(image, new byte[] { 1 });
+
+        var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.UploadFilesAsync(new[] { image }));
+
+        Assert.Equal("UploadUri", error.Field);
+        Assert.Empty(_gate.Entries);
+    }
+
+    [Fact]
+    public async Task AnOutputOverPlainHttpFromAnotherMachineIsRefused()
+    {
+        using var client = Client();
+        using var folder = new TempFolder();
+        var result = new JobResult("job-1", JobState.Completed, null, new Dictionary<string, object?>(), "http://cdn.example.com/out.mp4", DateTimeOffset.UtcNow);
+
+        var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.DownloadOutputAsync(result, folder.File("out.mp4")));
+
+        Assert.Equal("Result", error.Field);
+        Assert.Empty(Directory.GetFiles(folder.Path));
+    }
+
+    [Fact]
+    public async Task ARefusedConnectionProvesTheSubmitWasNotSentSoItIsRetried()
+    {
+        using var client = Client(options => options.BaseUri = new Uri($"http://127.0.0.1:{ClosedPort()}/"));
+
+        var error = await Expect.ThrowsAsync<SegmindServerException>(() => client.SubmitAsync(TestClientOptions.Request()));
+
+        Assert.Contains("nothing was sent", error.Message);
+        Assert.Equal(4, _gate.Count(RequestKind.Submit));
+    }
+
+    [Fact]
+    public async Task AKeyNeverShowsInItsOwnTextOrInOptions()
+    {
+        var key = TestKeys.Key;
+        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+
+        Assert.Equal("***", key.ToString());
+        Assert.DoesNotContain(TestKeys.Secret, key.Fingerprint);
+        Assert.DoesNotContain(TestKeys.Secret, options.ApiKey!.ToString());
+        Assert.DoesNotContain(TestKeys.Secret, System.Text.Json.JsonSerializer.Serialize(key));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task ADisposedClientRefusesWork()
+    {
+        var client = Client();
+        client.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.GetCreditsAsync());
+        Assert.Empty(_stub.Requests);
+    }
+
+    /// <summary>A loopback port nothing listens on: bound, read, released.</summary>
+    private static int ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
