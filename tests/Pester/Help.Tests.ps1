@@ -1,0 +1,74 @@
+#Requires -Version 7.2
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+
+# Get-Help must work offline and describe every cmdlet completely. Needs only the built module, no emulator.
+
+BeforeDiscovery {
+    $manifest = Join-Path $PSScriptRoot '../../out/Segmind.WanAnimate/Segmind.WanAnimate.psd1'
+    Import-Module $manifest -Force
+    $script:CmdletCases = @(Get-Command -Module Segmind.WanAnimate -CommandType Cmdlet | ForEach-Object { @{ Name = $_.Name } })
+}
+
+BeforeAll {
+    $script:ModuleDirectory = (Resolve-Path (Join-Path $PSScriptRoot '../../out/Segmind.WanAnimate')).Path
+    Import-Module (Join-Path $ModuleDirectory 'Segmind.WanAnimate.psd1') -Force
+    $script:CommonParameters = [System.Management.Automation.Cmdlet]::CommonParameters
+}
+
+AfterAll {
+    Remove-Module Segmind.WanAnimate -ErrorAction SilentlyContinue
+}
+
+Describe 'The module' {
+    It 'exports the six cmdlets' {
+        (Get-Command -Module Segmind.WanAnimate -CommandType Cmdlet).Name | Sort-Object | Should -Be @(
+            'Get-SegmindCredit', 'Get-WanAnimateStatus', 'Invoke-WanAnimate',
+            'New-WanAnimateJob', 'Save-WanAnimateOutput', 'Wait-WanAnimateJob')
+    }
+
+    It 'ships the about topic' {
+        $about = Get-Help about_Segmind.WanAnimate | Out-String
+        $about | Should -Match 'SEGMIND_API_KEY'
+        $about | Should -Match 'WanAnimate\.SubmitOutcomeUnknown'
+    }
+}
+
+Describe 'Get-Help <Name>' -ForEach $CmdletCases {
+    BeforeAll {
+        $help = Get-Help -Name $Name -Full
+        $command = Get-Command -Name $Name
+        $parameterNames = @($command.Parameters.Keys | Where-Object { $_ -notin $CommonParameters })
+    }
+
+    It 'has a written synopsis and description' {
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Synopsis | Should -Not -BeLike "$Name*"
+        ($help.description.Text -join '') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'has at least two examples, each with code and remarks' {
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        foreach ($example in $help.examples.example) {
+            $example.code | Should -Not -BeNullOrEmpty
+            ($example.remarks.Text -join '') | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    It 'describes every parameter the cmdlet has' {
+        foreach ($parameterName in $parameterNames) {
+            $documented = $help.parameters.parameter | Where-Object name -eq $parameterName
+            $documented | Should -Not -BeNullOrEmpty -Because "-$parameterName must be documented"
+            ($documented.description.Text -join '') | Should -Not -BeNullOrEmpty -Because "-$parameterName needs a description"
+        }
+    }
+
+    It 'documents no parameter the cmdlet lacks' {
+        foreach ($documented in @($help.parameters.parameter)) {
+            $documented.name | Should -BeIn $parameterNames
+        }
+    }
+
+    It 'has one syntax block per parameter set' {
+        @($help.syntax.syntaxItem).Count | Should -Be @($command.ParameterSets).Count
+    }
+}
