@@ -1,0 +1,564 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Segmind.Client
+{
+    /// <summary>
+    /// A durable, append-only record of a batch: which rows were submitted, under which request ids, how they ended
+    /// and where their outputs went. A killed run restarts from it without submitting anything twice and without
+    /// losing a request id.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>Format.</b> JSON lines: UTF-8, one JSON object per line, each with <c>v</c> (format version), <c>kind</c>
+    /// (see <see cref="JournalRecordKinds"/>), <c>at</c> (UTC time) and, as they apply, <c>row</c>, <c>request_id</c>
+    /// and the kind's own fields. Readers ignore fields and kinds they do not know, so newer versions can add both.
+    /// The file is only ever appended to: never truncated or rewritten. Resolving a row is done by appending a record.
+    /// </para>
+    /// <para>
+    /// <b>The submit protocol</b> (what makes double submits impossible and request ids durable):
+    /// <list type="number">
+    /// <item><see cref="RecordSubmitting"/> is written and flushed to disk before the POST is sent.</item>
+    /// <item>Then exactly one of: <see cref="RecordSubmitted"/> (the answer, flushed before the job is handed on),
+    /// <see cref="RecordNotSubmitted"/> (refused, or failed before sending: no job exists) or <see cref="RecordUnknown"/>
+    /// (sent, answer lost: the job may exist).</item>
+    /// </list>
+    /// A <c>submitting</c> record with nothing after it means the process died mid-submit: the row reads as
+    /// <see cref="JournalRowPhase.Unknown"/>, like an explicit <c>unknown</c>. Unknown rows are never re-sent
+    /// automatically; <see cref="JournalRow.ResolutionHint"/> tells the user what to check, and the user resolves the
+    /// row with <see cref="RecordAttached"/> (the job exists: follow it) or <see cref="RecordReleased"/> (it does not:
+    /// submit again).
+    /// </para>
+    /// <para>
+    /// <b>Row identity</b> (<see cref="RowIdentity"/>): the row's explicit Id when it has one, otherwise a hash of its
+    /// normalised inputs. Two identical rows without Id columns are therefore one row, submitted once: add an Id
+    /// column to submit the same inputs deliberately more than once.
+    /// </para>
+    /// <para>
+    /// <b>Concurrency and durability.</b> Each record is one write of one complete line, followed by
+    /// <c>Flush(true)</c>, under a lock shared by every process (<c>&lt;journal&gt;.lock</c>, opened without sharing)
+    /// and every thread. A line torn by a crash is ignored on reading, and the next append starts on a new line.
+    /// </para>
+    /// <para>
+    /// <b>No secrets.</b> The journal never sees the API key. Input URLs are written without their query string or
+    /// user information (signed URLs carry credentials there); the row identity is still computed from the full URL.
+    /// Base64 outputs are not written, only their length (the <c>saved</c> record says where they went).
+    /// </para>
+    /// <para>
+    /// <b>A submitting cmdlet's loop</b>, row by row:
+    /// <code>
+    /// var rowId = BatchJournal.RowIdentity(request, idColumn);
+    /// var row = journal.Find(rowId);
+    /// if (row != null &amp;&amp; !row.MaySubmit)
+    /// {
+    ///     // Unknown: report row.ResolutionHint and skip. Submitted, Completed, Failed, Saved: pass row.ToJobReference()
+    ///     // on (or skip) without submitting.
+    ///     continue;
+    /// }
+    /// journal.RecordSubmitting(rowId, request);               // if this throws, do not send
+    /// SubmittedJob job;
+    /// try { job = await client.SubmitAsync(request, token); }
+    /// catch (SegmindSubmitOutcomeUnknownException e) { journal.RecordUnknown(rowId, e.Message); throw; }
+    /// catch (SegmindException e) { journal.RecordNotSubmitted(rowId, e.ErrorId, e.Message); throw; }
+    /// journal.RecordSubmitted(rowId, job);                    // then, and only then, write the job to the pipeline
+    /// </code>
+    /// Any other exception (a cancelled pipeline while the POST was in flight) leaves the <c>submitting</c> record
+    /// unanswered, so the row reads as unknown: right, since the POST may have arrived. Should
+    /// <see cref="RecordSubmitted"/> itself fail (disk full), still hand the job on and report its request id: the row
+    /// reads as unknown on the next run and can be attached to that id.
+    /// </para>
+    /// </remarks>
+    public sealed class BatchJournal : IDisposable
+    {
+        /// <summary>The format version written in every record's <c>v</c> field.</summary>
+        public const int FormatVersion = 1;
+
+        private static readonly JsonWriterOptions WriterOptions = new JsonWriterOptions
+        {
+            // Prompts stay readable in the file (no \uXXXX for every accented letter); control characters are still escaped.
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            Indented = false,
+        };
+
+        private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+        // Writers of one process queue on this before taking the file lock, so only other processes make them poll for it.
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> ProcessWriteLocks =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, object>(StringComparer.Ordinal);
+
+        private readonly object _writeLock;
+        private readonly object _readLock = new object();
+        private readonly string _lockPath;
+        private readonly JournalStateBuilder _builder = new JournalStateBuilder();
+        private FileStream? _stream;
+        private long _readOffset;
+
+        private BatchJournal(string path, bool shareProcessLock)
+        {
+            Path = path;
+            _lockPath = path + ".lock";
+            _writeLock = shareProcessLock ? ProcessWriteLocks.GetOrAdd(path, _ => new object()) : new object();
+        }
+
+        /// <summary>The journal file's full path.</summary>
+        public string Path { get; }
+
+        /// <summary>
+        /// Opens the journal at <paramref name="path"/>, creating it (and nothing else) when missing. The folder must
+        /// exist. Several processes may open the same journal at once.
+        /// </summary>
+        public static BatchJournal Open(string path) => Open(path, shareProcessLock: true);
+
+        /// <summary>
+        /// <paramref name="shareProcessLock"/> false makes this object behave like a writer in another process: only
+        /// the lock file keeps its appends apart from the others'. Tests use it to exercise that lock.
+        /// </summary>
+        internal static BatchJournal Open(string path, bool shareProcessLock)
+        {
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                throw new SegmindValidationException("JournalPath", "The journal path is empty.");
+            }
+
+            var fullPath = System.IO.Path.GetFullPath(path);
+            var directory = System.IO.Path.GetDirectoryName(fullPath);
+            if (directory != null && !Directory.Exists(directory))
+            {
+                throw new SegmindValidationException("JournalPath", "The journal's folder does not exist: " + directory);
+            }
+
+            var journal = new BatchJournal(fullPath, shareProcessLock);
+            journal._stream = new FileStream(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            return journal;
+        }
+
+        /// <summary>
+        /// The identity of a row: <paramref name="explicitId"/> (trimmed) when given, otherwise <c>auto-</c> and the
+        /// first 32 hex digits of <see cref="InputFingerprint"/>. Stable across runs, processes and machines.
+        /// </summary>
+        public static string RowIdentity(WanAnimateRequest request, string? explicitId)
+        {
+            if (!string.IsNullOrWhiteSpace(explicitId))
+            {
+                return explicitId!.Trim();
+            }
+
+            return "auto-" + InputFingerprint(request).Substring(0, 32);
+        }
+
+        /// <summary>
+        /// SHA-256 (64 lower-case hex digits) of the normalised inputs: input_video, reference_image, prompt, mode,
+        /// resolution, seed and base64. URLs and the prompt are trimmed (prompt line ends made <c>\n</c>), mode and
+        /// resolution lower-cased; a missing mode or resolution counts as its default. Any other difference
+        /// (a URL's query, the prompt's wording) is a different input.
+        /// </summary>
+        public static string InputFingerprint(WanAnimateRequest request)
+        {
+            if (request is null)
+            {
+                throw new ArgumentNullException(nameof(request));
+            }
+
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                // A JSON object with a fixed field order: unambiguous, unlike joining fields with a separator.
+                writer.WriteStartObject();
+                writer.WriteString("input_video", (request.InputVideo ?? string.Empty).Trim());
+                writer.WriteString("reference_image", (request.ReferenceImage ?? string.Empty).Trim());
+                writer.WriteString("prompt", (request.Prompt ?? string.Empty).Replace("\r\n", "\n").Replace('\r', '\n').Trim());
+                writer.WriteString("mode", NormaliseChoice(request.Mode, WanAnimateRequest.DefaultMode));
+                writer.WriteString("resolution", NormaliseChoice(request.Resolution, WanAnimateRequest.DefaultResolution));
+                writer.WriteNumber("seed", request.Seed);
+                writer.WriteBoolean("base64", request.Base64);
+                writer.WriteEndObject();
+            }
+
+            using var sha = SHA256.Create();
+            var hash = sha.ComputeHash(buffer.ToArray());
+            var hex = new StringBuilder(hash.Length * 2);
+            foreach (var b in hash)
+            {
+                hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+            }
+
+            return hex.ToString();
+        }
+
+        /// <summary>
+        /// Every row's state. The first call reads the whole file; later calls read only what was appended since
+        /// (by any process). Returns a snapshot: later appends do not change it.
+        /// </summary>
+        public JournalState ReadState()
+        {
+            lock (_readLock)
+            {
+                ReadNewLinesLocked();
+                return _builder.Snapshot();
+            }
+        }
+
+        /// <summary>
+        /// This row's current state, or null when the journal has nothing about it. Reads only what was appended since
+        /// the last read and copies nothing, so it is cheap to call for every row of a batch (it also sees duplicates
+        /// of a row earlier in the same run).
+        /// </summary>
+        public JournalRow? Find(string rowId)
+        {
+            lock (_readLock)
+            {
+                ReadNewLinesLocked();
+                return _builder.Find(rowId);
+            }
+        }
+
+        /// <summary>The state of the row that owns this job (or of the job alone, when it was journaled without a row).</summary>
+        public JournalRow? FindByRequestId(string requestId)
+        {
+            lock (_readLock)
+            {
+                ReadNewLinesLocked();
+                return _builder.FindByRequestId(requestId);
+            }
+        }
+
+        private void ReadNewLinesLocked()
+        {
+            using var reader = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+            if (reader.Length < _readOffset)
+            {
+                throw new IOException("The journal '" + Path + "' became shorter while open; journals are append-only. Was it replaced or edited?");
+            }
+
+            reader.Seek(_readOffset, SeekOrigin.Begin);
+            var pending = new MemoryStream();
+            var chunk = new byte[64 * 1024];
+            int read;
+            while ((read = reader.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                var start = 0;
+                for (var i = 0; i < read; i++)
+                {
+                    if (chunk[i] != (byte)'\n')
+                    {
+                        continue;
+                    }
+
+                    ReadOnlyMemory<byte> line;
+                    if (pending.Length > 0)
+                    {
+                        pending.Write(chunk, start, i - start);
+                        line = new ReadOnlyMemory<byte>(pending.ToArray());
+                        pending.SetLength(0);
+                    }
+                    else
+                    {
+                        line = new ReadOnlyMemory<byte>(chunk, start, i - start);
+                    }
+
+                    _builder.ApplyLine(line);
+                    _readOffset += line.Length + 1;
+                    start = i + 1;
+                }
+
+                pending.Write(chunk, start, read - start);
+            }
+
+            // Whatever is left has no newline yet: a record being written, or torn by a crash. It stays unread.
+        }
+
+        /// <summary>
+        /// Step 1 of a submit: call it, and let it return, before sending the POST. Writes the row, the input
+        /// fingerprint and the inputs (URLs without query strings).
+        /// </summary>
+        public void RecordSubmitting(string rowId, WanAnimateRequest request)
+        {
+            RequireRow(rowId);
+            if (request is null)
+            {
+                throw new ArgumentNullException(nameof(request));
+            }
+
+            Append(JournalRecordKinds.Submitting, rowId, null, writer =>
+            {
+                writer.WriteString("fingerprint", InputFingerprint(request));
+                writer.WriteStartObject("inputs");
+                writer.WriteString("input_video", RedactLocation(request.InputVideo));
+                writer.WriteString("reference_image", RedactLocation(request.ReferenceImage));
+                writer.WriteString("prompt", request.Prompt);
+                writer.WriteString("mode", request.Mode);
+                writer.WriteString("resolution", request.Resolution);
+                writer.WriteNumber("seed", request.Seed);
+                writer.WriteBoolean("base64", request.Base64);
+                writer.WriteEndObject();
+            });
+        }
+
+        /// <summary>Step 2 of a submit that was answered: call it, and let it return, before the job is handed on.</summary>
+        public void RecordSubmitted(string rowId, SubmittedJob job)
+        {
+            RequireRow(rowId);
+            if (job is null)
+            {
+                throw new ArgumentNullException(nameof(job));
+            }
+
+            Append(JournalRecordKinds.Submitted, rowId, job.RequestId, writer =>
+            {
+                writer.WriteString("status_url", job.StatusUrl.AbsoluteUri);
+                writer.WriteString("response_url", job.ResponseUrl.AbsoluteUri);
+                if (job.PollUrl != null)
+                {
+                    writer.WriteString("poll_url", job.PollUrl.AbsoluteUri);
+                }
+
+                writer.WriteString("submitted_at", Timestamp(job.SubmittedAt));
+            });
+        }
+
+        /// <summary>
+        /// Step 2 of a submit that certainly created no job: refused by validation or by the server (400, 401, 406, 429...),
+        /// or an upload failed before the POST. The row may be submitted again.
+        /// </summary>
+        public void RecordNotSubmitted(string rowId, string? errorId, string? message)
+        {
+            RequireRow(rowId);
+            Append(JournalRecordKinds.NotSubmitted, rowId, null, writer =>
+            {
+                WriteOptional(writer, "error_id", errorId);
+                WriteOptional(writer, "error", message);
+            });
+        }
+
+        /// <summary>Step 2 of a submit whose answer was lost (<see cref="SegmindSubmitOutcomeUnknownException"/>): the job may exist.</summary>
+        public void RecordUnknown(string rowId, string? message)
+        {
+            RequireRow(rowId);
+            Append(JournalRecordKinds.Unknown, rowId, null, writer => WriteOptional(writer, "error", message));
+        }
+
+        /// <summary>
+        /// The user's resolution of an unknown (or failed) row: no job exists for it, or the user wants it run again.
+        /// The next run submits it.
+        /// </summary>
+        public void RecordReleased(string rowId, string? reason)
+        {
+            RequireRow(rowId);
+            Append(JournalRecordKinds.Released, rowId, null, writer => WriteOptional(writer, "reason", reason));
+        }
+
+        /// <summary>
+        /// The user's resolution of an unknown row: the job exists (found in the account's history) under this request
+        /// id. Written as a <c>submitted</c> record marked <c>attached</c>; the row is followed like any other.
+        /// </summary>
+        public void RecordAttached(string rowId, JobReference job)
+        {
+            RequireRow(rowId);
+            if (job is null)
+            {
+                throw new ArgumentNullException(nameof(job));
+            }
+
+            Append(JournalRecordKinds.Submitted, rowId, job.RequestId, writer =>
+            {
+                if (job.StatusUrl != null)
+                {
+                    writer.WriteString("status_url", job.StatusUrl.AbsoluteUri);
+                }
+
+                if (job.ResponseUrl != null)
+                {
+                    writer.WriteString("response_url", job.ResponseUrl.AbsoluteUri);
+                }
+
+                writer.WriteBoolean("attached", true);
+            });
+        }
+
+        /// <summary>
+        /// How a job ended: <c>completed</c> (output URL, metrics) or <c>failed</c> (error, metrics), from the result's
+        /// status. <paramref name="rowId"/> may be null when only the request id is known: the journal links it to its
+        /// row through the <c>submitted</c> record. A base64 output is not written, only its length.
+        /// </summary>
+        public void RecordOutcome(string? rowId, JobResult result)
+        {
+            if (result is null)
+            {
+                throw new ArgumentNullException(nameof(result));
+            }
+
+            if (result.Status == JobState.Failed)
+            {
+                RecordFailed(rowId, result.RequestId, result.Error, result.Metrics);
+                return;
+            }
+
+            if (result.Status != JobState.Completed)
+            {
+                throw new ArgumentException("Only a COMPLETED or FAILED result is an outcome; this one is " + result.Status + ".", nameof(result));
+            }
+
+            Append(JournalRecordKinds.Completed, rowId, result.RequestId, writer =>
+            {
+                writer.WriteString("output_kind", result.OutputKind.ToString().ToLowerInvariant());
+                if (result.OutputKind == OutputKind.Base64)
+                {
+                    writer.WriteNumber("output_length", result.Output!.Length);
+                }
+                else
+                {
+                    WriteOptional(writer, "output", result.Output);
+                }
+
+                writer.WritePropertyName("metrics");
+                JournalJson.WriteValue(writer, result.Metrics);
+            });
+        }
+
+        /// <summary>A job that ended FAILED (for example from <see cref="SegmindJobFailedException"/> and the last status's metrics).</summary>
+        public void RecordFailed(string? rowId, string requestId, string? error, IReadOnlyDictionary<string, object?>? metrics)
+        {
+            RequireRequest(requestId);
+            Append(JournalRecordKinds.Failed, rowId, requestId, writer =>
+            {
+                WriteOptional(writer, "error", error);
+                if (metrics != null)
+                {
+                    writer.WritePropertyName("metrics");
+                    JournalJson.WriteValue(writer, metrics);
+                }
+            });
+        }
+
+        /// <summary>The job's output was written to <paramref name="path"/> (<paramref name="length"/> bytes).</summary>
+        public void RecordSaved(string? rowId, string requestId, string path, long length)
+        {
+            RequireRequest(requestId);
+            if (string.IsNullOrEmpty(path))
+            {
+                throw new ArgumentException("The saved file's path is empty.", nameof(path));
+            }
+
+            Append(JournalRecordKinds.Saved, rowId, requestId, writer =>
+            {
+                writer.WriteString("path", path);
+                writer.WriteNumber("length", length);
+            });
+        }
+
+        public void Dispose()
+        {
+            lock (_writeLock)
+            {
+                _stream?.Dispose();
+                _stream = null;
+            }
+        }
+
+        /// <summary>A URL without its query string or user information; anything else (a local path) as given.</summary>
+        internal static string RedactLocation(string? location)
+        {
+            if (string.IsNullOrEmpty(location))
+            {
+                return string.Empty;
+            }
+
+            var trimmed = location!.Trim();
+            if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                return trimmed;
+            }
+
+            var redacted = uri.Scheme + "://" + uri.Authority + uri.AbsolutePath;
+            return string.IsNullOrEmpty(uri.Query) ? redacted : redacted + "?<redacted>";
+        }
+
+        private static void RequireRow(string rowId)
+        {
+            if (string.IsNullOrWhiteSpace(rowId))
+            {
+                throw new ArgumentException("The row id is empty.", nameof(rowId));
+            }
+        }
+
+        private static void RequireRequest(string requestId)
+        {
+            if (string.IsNullOrWhiteSpace(requestId))
+            {
+                throw new ArgumentException("The request id is empty.", nameof(requestId));
+            }
+        }
+
+        private static string NormaliseChoice(string? value, string defaultValue) =>
+            string.IsNullOrWhiteSpace(value) ? defaultValue : value!.Trim().ToLowerInvariant();
+
+        private static string Timestamp(DateTimeOffset instant) => instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+        private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)
+        {
+            if (value != null)
+            {
+                writer.WriteString(name, value);
+            }
+        }
+
+        private void Append(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
+        {
+            byte[] line;
+            using (var buffer = new MemoryStream())
+            {
+                // A leading newline byte is reserved; it is kept only when the file ends in a torn line.
+                buffer.WriteByte((byte)'\n');
+                using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+                {
+                    writer.WriteStartObject();
+                    writer.WriteNumber("v", FormatVersion);
+                    writer.WriteString("kind", kind);
+                    writer.WriteString("at", Timestamp(DateTimeOffset.UtcNow));
+                    if (rowId != null)
+                    {
+                        writer.WriteString("row", rowId);
+                    }
+
+                    if (requestId != null)
+                    {
+                        writer.WriteString("request_id", requestId);
+                    }
+
+                    fields(writer);
+                    writer.WriteEndObject();
+                }
+
+                buffer.WriteByte((byte)'\n');
+                line = buffer.ToArray();
+            }
+
+            lock (_writeLock)
+            {
+                var stream = _stream ?? throw new ObjectDisposedException(nameof(BatchJournal));
+                using (JournalFileLock.Acquire(_lockPath, LockTimeout))
+                {
+                    // Another process may have appended since: find the end now, under the lock.
+                    var end = stream.Seek(0, SeekOrigin.End);
+                    var startsClean = end == 0;
+                    if (!startsClean)
+                    {
+                        stream.Seek(end - 1, SeekOrigin.Begin);
+                        startsClean = stream.ReadByte() == '\n';
+                        stream.Seek(end, SeekOrigin.Begin);
+                    }
+
+                    var offset = startsClean ? 1 : 0;
+                    stream.Write(line, offset, line.Length - offset);
+                    stream.Flush(flushToDisk: true);
+                }
+            }
+        }
+    }
+}

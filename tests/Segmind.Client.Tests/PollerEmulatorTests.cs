@@ -1,0 +1,97 @@
+using Segmind.Client;
+using Segmind.Client.Tests.Infrastructure;
+using Segmind.Emulator;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Segmind.Client.Tests;
+
+/// <summary>The gate, the poller and the journal together, through the real client, over loopback HTTP.</summary>
+public sealed class PollerEmulatorTests : IClassFixture<EmulatorFixture>
+{
+    private readonly EmulatorFixture _emulator;
+    private readonly ITestOutputHelper _output;
+
+    public PollerEmulatorTests(EmulatorFixture emulator, ITestOutputHelper output)
+    {
+        _emulator = emulator;
+        _output = output;
+        _emulator.Reset();
+    }
+
+    [Fact]
+    public async Task ABatchFinishesThroughServerErrorsWithEveryJobSubmittedOnceAndJournaled()
+    {
+        _emulator.Server.Options.FaultSeed = 17;
+        _emulator.Server.Options.Faults.Status.ServerErrorProbability = 0.3;
+        _emulator.Server.Options.Faults.Result.ServerErrorProbability = 0.3;
+        _emulator.Server.Reset();
+
+        using var folder = new TempFolder();
+        using var gate = new RequestGate(new RequestGateOptions { ThrottleLimit = 4 });
+        using var client = _emulator.CreateClient(gate, options => options.Retry.MaxAttempts = 2);
+        using var journal = BatchJournal.Open(folder.File("batch.jsonl"));
+        using var poller = new JobPoller(client, new JobPollerOptions { MaxConcurrentPolls = 4 });
+        using var tracker = new JobBatchTracker(poller, client.Options.PollSchedule, DateTimeOffset.UtcNow.AddMinutes(2));
+
+        const int rows = 12;
+        for (var i = 0; i < rows; i++)
+        {
+            var request = TestClientOptions.Request("row " + i);
+            var rowId = BatchJournal.RowIdentity(request, null);
+            journal.RecordSubmitting(rowId, request);
+            var job = await client.SubmitAsync(request);
+            journal.RecordSubmitted(rowId, job);
+            tracker.Add(job.ToReference(), rowId);
+        }
+
+        var outcomes = new List<JobOutcome>();
+        while (outcomes.Count < rows && tracker.TryTake(TimeSpan.FromSeconds(60), CancellationToken.None, out var outcome))
+        {
+            Assert.True(outcome.Succeeded, outcome.Error?.ToString());
+            journal.RecordOutcome((string)outcome.Tag!, outcome.Result!);
+            outcomes.Add(outcome);
+        }
+
+        Assert.Equal(rows, outcomes.Count);
+        Assert.Equal(rows, _emulator.Server.Counters.AcceptedSubmits);
+        Assert.True(_emulator.Server.Counters.Faults(FaultKind.ServerError) > 0, "the storm never happened");
+
+        var state = journal.ReadState();
+        Assert.Equal(rows, state.Rows.Count);
+        Assert.All(state.Rows.Values, row => Assert.Equal(JournalRowPhase.Completed, row.Phase));
+        Assert.All(state.Rows.Values, row => Assert.StartsWith("http", row.Output));
+        Assert.Equal(rows, tracker.GetProgress().Completed);
+    }
+
+    [Fact]
+    public async Task AGateWithoutALimitLearnsTheServersLimitAndNoRowFails()
+    {
+        // 20 requests an emulated minute at 1 emulated second = 10 ms: about 33 a real second, far below what the
+        // client could send on loopback, so the emulator refuses and the gate must slow down rather than fail rows.
+        _emulator.Server.Options.RequestsPerMinute = 20;
+        _emulator.Server.Reset();
+
+        using var gate = new RequestGate(new RequestGateOptions { ThrottleLimit = 4 });
+        using var client = _emulator.CreateClient(gate, options => options.Retry.MaxAttempts = 6);
+        using var poller = new JobPoller(client);
+
+        var jobs = new List<SubmittedJob>();
+        for (var i = 0; i < 10; i++)
+        {
+            jobs.Add(await client.SubmitAsync(TestClientOptions.Request("limited " + i)));
+        }
+
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+        var results = await Task.WhenAll(jobs.Select(job => poller.Track(job.ToReference(), client.Options.PollSchedule, deadline)))
+            .WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.All(results, result => Assert.Equal(JobState.Completed, result.Status));
+        Assert.Equal(10, _emulator.Server.Counters.AcceptedSubmits);
+        Assert.True(_emulator.Server.Counters.RateLimitedResponses > 0, "the emulator never refused: the test proves nothing");
+        var status = gate.GetStatus();
+        _output.WriteLine("gate: " + status + "; emulator refused " + _emulator.Server.Counters.RateLimitedResponses + " of " + _emulator.Server.Counters.TotalRequests);
+        Assert.True(status.RateLimitedCount > 0);
+        Assert.NotNull(status.EffectiveRequestsPerMinute);
+    }
+}
