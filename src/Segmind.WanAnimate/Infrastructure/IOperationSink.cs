@@ -1,0 +1,25 @@
+using System.Management.Automation;
+
+namespace Segmind.WanAnimate.Infrastructure
+{
+    /// <summary>
+    /// Where a cmdlet's asynchronous work sends what it produces. The same work runs either pumped back to the
+    /// pipeline thread (the only thread allowed to write to the pipeline) or inside an -AsJob job.
+    /// Every member is safe to call from any thread.
+    /// </summary>
+    internal interface IOperationSink
+    {
+        void WriteObject(object value);
+
+        void WriteError(ErrorRecord error);
+
+        void WriteProgress(ProgressRecord progress);
+
+        void WriteVerbose(string message);
+
+        void WriteWarning(string message);
+
+        /// <summary>A one-line summary of where the work stands (shown as a job's StatusMessage).</summary>
+        void SetStatus(string message);
+    }
+}

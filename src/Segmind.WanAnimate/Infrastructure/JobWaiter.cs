@@ -1,0 +1,84 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Segmind.Client;
+
+namespace Segmind.WanAnimate.Infrastructure
+{
+    /// <summary>Waits for one job through the core, keeping the aggregate progress bar and the error records consistent.</summary>
+    internal static class JobWaiter
+    {
+        /// <summary>The COMPLETED result, or null after an error was written (FAILED, timeout, not found...).</summary>
+        public static async Task<JobResult?> WaitAsync(
+            SegmindClient client,
+            JobReference reference,
+            TimeSpan timeout,
+            WaitProgress progress,
+            object target,
+            int? row,
+            IOperationSink sink,
+            CancellationToken cancellation)
+        {
+            progress.Added(sink);
+            try
+            {
+                var result = await client.WaitAsync(reference, timeout, new PollObserver(progress, sink), cancellation).ConfigureAwait(false);
+                progress.Completed(sink);
+                return result;
+            }
+            catch (SegmindJobFailedException ex)
+            {
+                progress.Failed(sink);
+                sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
+            }
+            catch (SegmindException ex)
+            {
+                progress.EndedOtherwise(sink);
+                sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
+            }
+
+            return null;
+        }
+
+        /// <summary>Called by the core after each poll; deliberately not Progress&lt;T&gt;, which would post to a synchronization context.</summary>
+        private sealed class PollObserver : IProgress<JobStatus>
+        {
+            private readonly WaitProgress _progress;
+            private readonly IOperationSink _sink;
+
+            public PollObserver(WaitProgress progress, IOperationSink sink)
+            {
+                _progress = progress;
+                _sink = sink;
+            }
+
+            public void Report(JobStatus value) => _progress.Polled(_sink);
+        }
+    }
+
+    /// <summary>-Timeout and -PollInterval, shared by Wait-WanAnimateJob and Invoke-WanAnimate.</summary>
+    internal static class WaitParameters
+    {
+        public static void Validate(PSCmdlet cmdlet, TimeSpan timeout, TimeSpan? pollInterval)
+        {
+            if (timeout <= TimeSpan.Zero)
+            {
+                cmdlet.ThrowTerminatingError(ErrorMapper.InvalidArgument("Timeout", "-Timeout must be positive, e.g. 3600 (seconds) or '01:00:00'.", timeout));
+            }
+
+            if (pollInterval.HasValue && pollInterval.Value <= TimeSpan.Zero)
+            {
+                cmdlet.ThrowTerminatingError(ErrorMapper.InvalidArgument("PollInterval", "-PollInterval must be positive, e.g. 10 (seconds) or '00:00:10'.", pollInterval));
+            }
+        }
+
+        public static void Apply(SegmindClientOptions options, TimeSpan? pollInterval)
+        {
+            if (pollInterval.HasValue)
+            {
+                options.PollSchedule = PollSchedule.Fixed(pollInterval.Value);
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Security;
+using System.Threading;
+using System.Threading.Tasks;
+using Segmind.Client;
+
+namespace Segmind.WanAnimate.Infrastructure
+{
+    /// <summary>
+    /// What every cmdlet shares: -ApiKey and -BaseUri, the client, and running asynchronous work either pumped back
+    /// to the pipeline thread or inside an -AsJob job. Derived cmdlets only describe their work per input.
+    /// </summary>
+    public abstract class SegmindCmdletBase : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private PipelinePump? _pump;
+        private List<Func<IOperationSink, CancellationToken, Task>>? _jobWork;
+        private SegmindClient? _client;
+        private bool _disposed;
+        private bool _clientOwnedByJob;
+
+        /// <summary>The Segmind API key (a SecureString, or a plain string converted at binding). Falls back to $env:SEGMIND_API_KEY.</summary>
+        [Parameter]
+        [SecureStringTransformation]
+        public SecureString? ApiKey { get; set; }
+
+        /// <summary>The API's base address. Falls back to $env:SEGMIND_BASE_URL, then https://api.segmind.com.</summary>
+        [Parameter]
+        public Uri? BaseUri { get; set; }
+
+        /// <summary>True when the derived cmdlet was asked for -AsJob.</summary>
+        protected virtual bool RunAsJob => false;
+
+        internal SegmindClient Client => _client ?? throw new InvalidOperationException("The client is created in BeginProcessing.");
+
+        protected sealed override void BeginProcessing()
+        {
+            var options = new SegmindClientOptions
+            {
+                ApiKey = ResolveApiKey(),
+                BaseUri = ResolveBaseUri(),
+            };
+            ValidateParameters();
+            ConfigureClient(options);
+            try
+            {
+                _client = new SegmindClient(options);
+            }
+            catch (SegmindException ex)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, null));
+            }
+
+            if (RunAsJob)
+            {
+                _jobWork = new List<Func<IOperationSink, CancellationToken, Task>>();
+            }
+            else
+            {
+                _pump = new PipelinePump(_stopping.Token);
+            }
+        }
+
+        protected sealed override void ProcessRecord()
+        {
+            ProcessInput();
+            _pump?.DrainReady(this);
+        }
+
+        protected sealed override void EndProcessing()
+        {
+            if (_jobWork != null)
+            {
+                StartJob(_jobWork);
+                return;
+            }
+
+            if (_pump == null)
+            {
+                return;
+            }
+
+            try
+            {
+                _pump.DrainAll(this);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            OnAllWorkDone(new DirectSink(this));
+        }
+
+        protected sealed override void StopProcessing() => _stopping.Cancel();
+
+        /// <summary>Checks cmdlet-specific parameters before anything is sent; throw through ThrowTerminatingError.</summary>
+        protected virtual void ValidateParameters()
+        {
+        }
+
+        /// <summary>Adjusts the client options (upload address, poll schedule) before the client is created.</summary>
+        internal virtual void ConfigureClient(SegmindClientOptions options)
+        {
+        }
+
+        /// <summary>Handles one pipeline input on the pipeline thread: validate, ShouldProcess, then <see cref="Dispatch"/>.</summary>
+        protected abstract void ProcessInput();
+
+        /// <summary>Runs once all work has ended (on the pipeline thread, or at the end of the job).</summary>
+        internal virtual void OnAllWorkDone(IOperationSink sink)
+        {
+        }
+
+        /// <summary>Queues one unit of work: started now on the pipeline, or kept for the job started in EndProcessing.</summary>
+        internal void Dispatch(Func<IOperationSink, CancellationToken, Task> work)
+        {
+            if (_jobWork != null)
+            {
+                _jobWork.Add(work);
+            }
+            else
+            {
+                _pump!.Start(work);
+            }
+        }
+
+        /// <summary>A provider path (relative to the current PowerShell location) turned into a file-system path.</summary>
+        internal string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            var workStillRunning = _pump != null && _pump.Pending > 0;
+            _pump?.Dispose();
+            if (!_clientOwnedByJob)
+            {
+                _client?.Dispose();
+            }
+
+            // After a stop, cancelled work may still be unwinding and touching the token; leave that source to the GC.
+            if (!workStillRunning)
+            {
+                _stopping.Dispose();
+            }
+            GC.SuppressFinalize(this);
+        }
+
+        private void StartJob(List<Func<IOperationSink, CancellationToken, Task>> work)
+        {
+            // The job owns the client from now on; the cmdlet's Dispose must not end it.
+            var client = _client;
+            _clientOwnedByJob = true;
+            var body = new Func<IOperationSink, CancellationToken, Task>(async (sink, cancellation) =>
+            {
+                await Task.WhenAll(work.Select(w => OperationRunner.RunSafelyAsync(w, sink, cancellation))).ConfigureAwait(false);
+                if (!cancellation.IsCancellationRequested)
+                {
+                    OnAllWorkDone(sink);
+                }
+            });
+            var job = new SegmindJob(MyInvocation.MyCommand.Name, body, () => client?.Dispose());
+            JobRepository.Add(job);
+            job.Start();
+            WriteObject(job);
+        }
+
+        private Segmind.Client.ApiKey ResolveApiKey()
+        {
+            if (ApiKey != null && ApiKey.Length > 0)
+            {
+                var plain = new NetworkCredential(string.Empty, ApiKey).Password;
+                if (!string.IsNullOrWhiteSpace(plain))
+                {
+                    return new Segmind.Client.ApiKey(plain);
+                }
+            }
+
+            var fromEnvironment = Segmind.Client.ApiKey.FromEnvironment();
+            if (fromEnvironment == null)
+            {
+                ThrowTerminatingError(ErrorMapper.NoApiKey());
+            }
+
+            return fromEnvironment!;
+        }
+
+        private Uri ResolveBaseUri()
+        {
+            var uri = BaseUri;
+            var source = "-BaseUri";
+            if (uri == null)
+            {
+                var fromEnvironment = Environment.GetEnvironmentVariable(SegmindClientOptions.BaseUriEnvironmentVariable);
+                if (!string.IsNullOrWhiteSpace(fromEnvironment))
+                {
+                    source = "$env:" + SegmindClientOptions.BaseUriEnvironmentVariable;
+                    if (!Uri.TryCreate(fromEnvironment!.Trim(), UriKind.Absolute, out uri))
+                    {
+                        ThrowTerminatingError(ErrorMapper.InvalidArgument("BaseUri", source + " is not an absolute http(s) address.", fromEnvironment));
+                    }
+                }
+            }
+
+            uri ??= SegmindClientOptions.DefaultBaseUri;
+            if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("BaseUri", source + " '" + uri.OriginalString + "' is not an absolute http(s) address.", uri));
+            }
+
+            return uri;
+        }
+    }
+}
