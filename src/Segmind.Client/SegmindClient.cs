@@ -21,6 +21,7 @@ namespace Segmind.Client
         private readonly RetryLoop _retry;
         private readonly Func<TimeSpan, CancellationToken, Task> _delay;
         private readonly Func<TimeSpan> _clock;
+        private readonly IJobStatusSource _statusSource;
         private int _disposed;
 
         public SegmindClient(SegmindClientOptions options)
@@ -28,13 +29,14 @@ namespace Segmind.Client
         {
         }
 
-        /// <summary>With an injected delay and monotonic clock, so waits and retries can be tested without sleeping.</summary>
+        /// <summary>With an injected delay and monotonic clock, so retries can be tested without sleeping (waits run on the shared poller's own clock).</summary>
         internal SegmindClient(SegmindClientOptions options, Func<TimeSpan, CancellationToken, Task>? delay, Func<TimeSpan>? clock)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
             _delay = delay ?? Task.Delay;
             _clock = clock ?? DefaultClock;
             _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, _clock);
+            _statusSource = new SegmindClientJobStatusSource(this);
         }
 
         public SegmindClientOptions Options => _options;
@@ -120,6 +122,18 @@ namespace Segmind.Client
         /// Polls on the back-off schedule until COMPLETED (returns the result), FAILED (throws
         /// <see cref="SegmindJobFailedException"/>) or the timeout (throws <see cref="SegmindWaitTimeoutException"/>).
         /// </summary>
+        /// <param name="job">The job to follow.</param>
+        /// <param name="timeout">How long to wait: null is <see cref="SegmindClientOptions.WaitTimeout"/>, <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.</param>
+        /// <param name="progress">Hears every status read (it must not block; what it throws is ignored).</param>
+        /// <param name="cancellationToken">Stops this wait only (the job goes on at Segmind).</param>
+        /// <remarks>
+        /// Every wait of the process, from any client, is one entry of the shared poller of its account and address
+        /// (<see cref="JobPollerRegistry"/>): no loop or timer per job, polls spread over time. The polls themselves go
+        /// through this client (its retries, request timeout and request gate) on <see cref="SegmindClientOptions.PollSchedule"/>.
+        /// A 404, 401 or 403 ends the wait with the client's error; transient failures (429, 5xx, network, malformed
+        /// answers) that outlast the retries do not: the job is polled again on its back-off until the timeout, whose
+        /// message then names the last failure.
+        /// </remarks>
         public async Task<JobResult> WaitAsync(JobReference job, TimeSpan? timeout = null, IProgress<JobStatus>? progress = null, CancellationToken cancellationToken = default)
         {
             if (job is null)
@@ -135,59 +149,9 @@ namespace Segmind.Client
             }
 
             var schedule = _options.PollSchedule ?? PollSchedule.Default;
-            var random = new Random(SharedRandom.NextSeed());
-            var started = _clock();
-            string? lastStatus = null;
-
-            for (var attempt = 0; ; attempt++)
-            {
-                var status = await GetStatusAsync(job, cancellationToken).ConfigureAwait(false);
-                lastStatus = status.Status;
-                progress?.Report(status);
-
-                if (status.Status == JobState.Failed)
-                {
-                    throw JobFailed(job.RequestId, status.Error);
-                }
-
-                if (status.Status == JobState.Completed)
-                {
-                    var result = await GetResultAsync(job, cancellationToken).ConfigureAwait(false);
-                    if (result.Status == JobState.Completed)
-                    {
-                        return result;
-                    }
-
-                    if (result.Status == JobState.Failed)
-                    {
-                        throw JobFailed(job.RequestId, result.Error);
-                    }
-
-                    // The result endpoint lags behind the status one: keep polling.
-                    lastStatus = result.Status;
-                }
-
-                var delay = schedule.NextDelay(attempt, random);
-                if (limit != Timeout.InfiniteTimeSpan)
-                {
-                    var remaining = limit - (_clock() - started);
-                    if (remaining <= TimeSpan.Zero)
-                    {
-                        throw new SegmindWaitTimeoutException(
-                            $"Stopped waiting for job '{job.RequestId}' after {Describe(limit)} (last status {lastStatus ?? "unknown"}); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
-                            job.RequestId,
-                            lastStatus);
-                    }
-
-                    // The last poll lands on the deadline rather than past it.
-                    if (delay > remaining)
-                    {
-                        delay = remaining;
-                    }
-                }
-
-                await _delay(delay, cancellationToken).ConfigureAwait(false);
-            }
+            var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
+            var deadline = poller.DeadlineAfter(limit);
+            return await poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress).ConfigureAwait(false);
         }
 
         public async Task<CreditBalance> GetCreditsAsync(CancellationToken cancellationToken = default)
@@ -316,7 +280,7 @@ namespace Segmind.Client
 
         private static bool IsFailedJobAnswer(int status) => status == 422;
 
-        private static SegmindJobFailedException JobFailed(string requestId, string? error)
+        internal static SegmindJobFailedException JobFailed(string requestId, string? error)
         {
             var said = string.IsNullOrWhiteSpace(error) ? "Segmind gave no reason" : ErrorMapper.TrimEndPeriod(error!);
             var which = string.IsNullOrEmpty(requestId) ? "The job" : $"Job '{requestId}'";
@@ -382,7 +346,7 @@ namespace Segmind.Client
 
         private static DateTimeOffset Now() => DateTimeOffset.UtcNow;
 
-        private static string Describe(TimeSpan value) =>
+        internal static string Describe(TimeSpan value) =>
             value.TotalSeconds < 120 ? ErrorMapper.Seconds(value) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
 
         private void ThrowIfDisposed()

@@ -3,6 +3,7 @@ using System.IO;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using Segmind.Client.Http;
 
 namespace Segmind.Client
 {
@@ -15,6 +16,8 @@ namespace Segmind.Client
     /// <b>Ownership.</b> A poller is an object its caller owns and disposes (a cmdlet invocation, a script's batch).
     /// Pollers of the same account do not need to be merged: every poll goes through the client, hence through the
     /// account's shared <see cref="RequestGate"/>, which is what keeps the process under the rate limit.
+    /// <see cref="SegmindClient.WaitAsync"/> does not create pollers: every wait of the process goes through the one
+    /// shared poller of its account and address (<see cref="JobPollerRegistry"/>).
     /// </para>
     /// <para>
     /// <b>Timing.</b> Each job is polled on its <see cref="PollSchedule"/> (the delay grows after every poll), the
@@ -35,7 +38,7 @@ namespace Segmind.Client
     public sealed class JobPoller : IDisposable
     {
         private readonly object _lock = new object();
-        private readonly IJobStatusSource _source;
+        private readonly IJobStatusSource? _source;
         private readonly JobPollerOptions _options;
         private readonly SchedulerClock _clock;
         private readonly ISchedulerTimer _timer;
@@ -59,8 +62,18 @@ namespace Segmind.Client
         }
 
         internal JobPoller(IJobStatusSource source, JobPollerOptions? options, SchedulerClock clock)
+            : this(options, clock)
         {
             _source = source ?? throw new ArgumentNullException(nameof(source));
+        }
+
+        /// <summary>
+        /// A poller without a source of its own: every job brings the source it is read through (see the internal
+        /// <c>Track</c> overload). The process-wide pollers of <see cref="JobPollerRegistry"/> are built this way, so
+        /// they never keep a client beyond the waits it asked for.
+        /// </summary>
+        internal JobPoller(JobPollerOptions? options, SchedulerClock clock)
+        {
             _options = options ?? new JobPollerOptions();
             _options.Validate();
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
@@ -80,6 +93,24 @@ namespace Segmind.Client
             }
         }
 
+        /// <summary>Polls this poller runs at once, at most.</summary>
+        internal int MaxConcurrentPolls => _options.MaxConcurrentPolls;
+
+        /// <summary>
+        /// The deadline <paramref name="limit"/> from now on this poller's clock; <see cref="Timeout.InfiniteTimeSpan"/>
+        /// (and anything past the calendar's end) is <see cref="DateTimeOffset.MaxValue"/>, which never passes.
+        /// </summary>
+        internal DateTimeOffset DeadlineAfter(TimeSpan limit)
+        {
+            var now = _clock.UtcNow;
+            if (limit == Timeout.InfiniteTimeSpan || limit.Ticks > DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks)
+            {
+                return DateTimeOffset.MaxValue;
+            }
+
+            return now + (limit < TimeSpan.Zero ? TimeSpan.Zero : limit);
+        }
+
         /// <summary>
         /// Follows <paramref name="job"/> until it ends or <paramref name="deadline"/> passes. The task completes with
         /// the result on COMPLETED and faults as described on <see cref="JobPoller"/> otherwise; it is cancelled when
@@ -88,6 +119,26 @@ namespace Segmind.Client
         /// </summary>
         public Task<JobResult> Track(JobReference job, PollSchedule schedule, DateTimeOffset deadline, CancellationToken cancellationToken = default, IProgress<JobStatus>? progress = null)
         {
+            if (_source is null)
+            {
+                throw new InvalidOperationException("This poller reads every job through the client that tracks it; use SegmindClient.WaitAsync.");
+            }
+
+            return Track(job, _source, schedule, deadline, waitLimit: null, cancellationToken, progress);
+        }
+
+        /// <summary>
+        /// Follows <paramref name="job"/>, reading it through <paramref name="source"/> (the waiting client: its key,
+        /// retries, request timeout and request gate) rather than the poller's own source. <paramref name="waitLimit"/>,
+        /// when given, is the wait the caller asked for, named in the timeout message.
+        /// </summary>
+        internal Task<JobResult> Track(JobReference job, IJobStatusSource source, PollSchedule schedule, DateTimeOffset deadline, TimeSpan? waitLimit, CancellationToken cancellationToken, IProgress<JobStatus>? progress)
+        {
+            if (source is null)
+            {
+                throw new ArgumentNullException(nameof(source));
+            }
+
             if (job is null)
             {
                 throw new ArgumentNullException(nameof(job));
@@ -103,7 +154,7 @@ namespace Segmind.Client
                 return Task.FromCanceled<JobResult>(cancellationToken);
             }
 
-            var entry = new Entry(job, schedule, deadline, cancellationToken, progress);
+            var entry = new Entry(job, source, schedule, deadline, waitLimit, cancellationToken, progress);
             lock (_lock)
             {
                 if (_disposed)
@@ -256,14 +307,14 @@ namespace Segmind.Client
 
             try
             {
-                var status = await _source.GetStatusAsync(entry.Job, entry.Token).ConfigureAwait(false);
+                var status = await entry.Source.GetStatusAsync(entry.Job, entry.Token).ConfigureAwait(false);
                 entry.LastStatus = status.Status;
                 entry.LastError = null;
                 Report(entry, status);
 
                 if (status.Status == JobState.Completed)
                 {
-                    var result = await _source.GetResultAsync(entry.Job, entry.Token).ConfigureAwait(false);
+                    var result = await entry.Source.GetResultAsync(entry.Job, entry.Token).ConfigureAwait(false);
                     if (result.Status == JobState.Completed)
                     {
                         Finish(entry, result, null, cancelled: false);
@@ -354,21 +405,24 @@ namespace Segmind.Client
             }
         }
 
-        private static SegmindJobFailedException JobFailed(Entry entry, string? serverError) =>
-            new SegmindJobFailedException(
-                "Job " + entry.Job.RequestId + " failed" + (string.IsNullOrWhiteSpace(serverError) ? "." : ": " + serverError),
-                entry.Job.RequestId,
-                serverError);
+        // Worded like every other failed-job error of the client, whichever way the job was followed.
+        private static SegmindJobFailedException JobFailed(Entry entry, string? serverError) => SegmindClient.JobFailed(entry.Job.RequestId, serverError);
 
         private static SegmindWaitTimeoutException TimedOut(Entry entry)
         {
-            var message = "Job " + entry.Job.RequestId + " did not finish before the deadline (last status: " + (entry.LastStatus ?? "never read") + ")";
-            if (entry.LastError != null)
+            var lastPollFailed = entry.LastError is null ? string.Empty : "; the last poll failed: " + ErrorMapper.TrimEndPeriod(entry.LastError.Message);
+            if (entry.WaitLimit is TimeSpan limit)
             {
-                message += "; the last poll failed: " + entry.LastError.Message;
+                return new SegmindWaitTimeoutException(
+                    $"Stopped waiting for job '{entry.Job.RequestId}' after {SegmindClient.Describe(limit)} (last status {entry.LastStatus ?? "unknown"}{lastPollFailed}); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
+                    entry.Job.RequestId,
+                    entry.LastStatus);
             }
 
-            return new SegmindWaitTimeoutException(message + ". It goes on at Segmind: wait again with its request id.", entry.Job.RequestId, entry.LastStatus);
+            return new SegmindWaitTimeoutException(
+                "Job " + entry.Job.RequestId + " did not finish before the deadline (last status: " + (entry.LastStatus ?? "never read") + ")" + lastPollFailed + ". It goes on at Segmind: wait again with its request id.",
+                entry.Job.RequestId,
+                entry.LastStatus);
         }
 
         private static void Report(Entry entry, JobStatus status)
@@ -421,18 +475,22 @@ namespace Segmind.Client
 
         private sealed class Entry : DueItem
         {
-            public Entry(JobReference job, PollSchedule schedule, DateTimeOffset deadline, CancellationToken token, IProgress<JobStatus>? progress)
+            public Entry(JobReference job, IJobStatusSource source, PollSchedule schedule, DateTimeOffset deadline, TimeSpan? waitLimit, CancellationToken token, IProgress<JobStatus>? progress)
             {
                 Job = job;
+                Source = source;
                 Schedule = schedule;
                 Deadline = deadline;
+                WaitLimit = waitLimit;
                 Token = token;
                 Progress = progress;
             }
 
             public JobReference Job { get; }
+            public IJobStatusSource Source { get; }
             public PollSchedule Schedule { get; }
             public DateTimeOffset Deadline { get; }
+            public TimeSpan? WaitLimit { get; }
             public CancellationToken Token { get; }
             public IProgress<JobStatus>? Progress { get; }
             public TaskCompletionSource<JobResult> Completion { get; } = new TaskCompletionSource<JobResult>(TaskCreationOptions.RunContinuationsAsynchronously);
