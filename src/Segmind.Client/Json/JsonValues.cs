@@ -18,7 +18,7 @@ namespace Segmind.Client.Json
         /// <summary>The parsed body, or null when it is not JSON.</summary>
         public static JsonDocument? TryParse(byte[] body)
         {
-            if (body.Length == 0)
+            if (body.Length == 0 || !MayBeJsonText(body))
             {
                 return null;
             }
@@ -31,6 +31,34 @@ namespace Segmind.Client.Json
             {
                 return null;
             }
+        }
+
+        /// <summary>
+        /// Segmind answers with objects, arrays or strings. Anything else (HTML, plain text) is refused without
+        /// parsing: the parser's exception would quote the body, and a body may echo the API key.
+        /// </summary>
+        private static bool MayBeJsonText(byte[] body)
+        {
+            var start = body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? 3 : 0;
+            for (var i = start; i < body.Length; i++)
+            {
+                switch (body[i])
+                {
+                    case (byte)' ':
+                    case (byte)'\t':
+                    case (byte)'\r':
+                    case (byte)'\n':
+                        continue;
+                    case (byte)'{':
+                    case (byte)'[':
+                    case (byte)'"':
+                        return true;
+                    default:
+                        return false;
+                }
+            }
+
+            return false;
         }
 
         public static bool TryGetProperty(JsonElement element, string name, out JsonElement value)
