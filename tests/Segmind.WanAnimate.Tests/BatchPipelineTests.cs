@@ -62,7 +62,7 @@ public sealed class BatchPipelineTests : IClassFixture<EmulatorFixture>
         Assert.Equal("https://media.example.com/dance.mp4", saved[0].Get<string>("InputVideo"));
 
         // An empty Id, Seed and Base64 cell mean: hash identity, default seed, no base64.
-        Assert.Matches("^[0-9a-f]{16}$", saved[1].Get<string>("RowId"));
+        Assert.Matches("^auto-[0-9a-f]{32}$", saved[1].Get<string>("RowId"));
         Assert.Equal(987778L, saved[1].Get<long?>("Seed"));
         Assert.Equal("720p", saved[1].Get<string>("Resolution"));
         Assert.Equal(2, _emulator.Server.Counters.AcceptedSubmits);

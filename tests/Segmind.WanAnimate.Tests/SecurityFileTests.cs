@@ -109,7 +109,7 @@ public sealed class SecurityFileTests : IAsyncLifetime
         }
     }
 
-    [Fact(Skip = "Save-WanAnimateOutput reports a COMPLETED job without output as 'COMPLETED, not COMPLETED' (SaveWanAnimateOutputCommand: the NotCompleted branch also takes OutputKind.None); owned by the module engineer.")]
+    [Fact]
     public void A_completed_job_without_output_is_reported_as_having_no_output()
     {
         ServeOneJob("job-empty", output: string.Empty);

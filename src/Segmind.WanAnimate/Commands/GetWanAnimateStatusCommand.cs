@@ -22,6 +22,16 @@ namespace Segmind.WanAnimate.Commands
         [AllowEmptyString]
         public string? StatusUrl { get; set; }
 
+        /// <summary>Requests in flight for this account (submits and polls share it); applies only when given.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 4;
+
+        /// <summary>Requests a minute for this account, 0 meaning unlimited; applies only when given.</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int RequestsPerMinute { get; set; }
+
         [Parameter]
         public SwitchParameter AsJob { get; set; }
 
@@ -30,6 +40,8 @@ namespace Segmind.WanAnimate.Commands
         public PSObject? InputObject { get; set; }
 
         protected override bool RunAsJob => AsJob.IsPresent;
+
+        internal override void ConfigureClient(SegmindClientOptions options) => ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
 
         protected override void ProcessInput()
         {

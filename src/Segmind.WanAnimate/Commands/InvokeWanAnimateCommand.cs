@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
 using Segmind.Client;
 using Segmind.WanAnimate.Infrastructure;
 
@@ -84,16 +86,41 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            var destinationFile = OutFile != null ? ResolvePath(OutFile) : null;
-            var destinationDirectory = OutputDirectory != null ? ResolvePath(OutputDirectory) : null;
-            var action = NoWait ? "Submit a paid Wan Animate job" : "Submit a paid Wan Animate job and wait for its video";
-            if (!ShouldProcess(row.Description, action))
+            var plan = PlanRow(row, out var journaled);
+            if (plan == RowPlan.Skip)
             {
                 return;
             }
 
+            var destinationFile = OutFile != null ? ResolvePath(OutFile) : null;
+            var destinationDirectory = OutputDirectory != null ? ResolvePath(OutputDirectory) : null;
             var noWait = NoWait.IsPresent;
             var timeout = Timeout;
+            var journal = Journal;
+            if (plan == RowPlan.Resume)
+            {
+                var known = journaled!;
+                var action = noWait ? "Return the job already submitted as " + known.RequestId : "Resume the job already submitted as " + known.RequestId + " (not re-sent)";
+                if (!ShouldProcess(row.Description, action))
+                {
+                    return;
+                }
+
+                Dispatch((sink, cancellation) => ResumeAsync(row, known, noWait, timeout, destinationFile, destinationDirectory, journal, sink, cancellation));
+                return;
+            }
+
+            var submitAction = noWait ? "Submit a paid Wan Animate job" : "Submit a paid Wan Animate job and wait for its video";
+            if (!ShouldProcess(row.Description, submitAction))
+            {
+                return;
+            }
+
+            if (plan == RowPlan.ReleaseAndSubmit && !ReleaseRow(row))
+            {
+                return;
+            }
+
             Dispatch(async (sink, cancellation) =>
             {
                 var job = await SubmitAsync(row, sink, cancellation).ConfigureAwait(false);
@@ -109,49 +136,139 @@ namespace Segmind.WanAnimate.Commands
                 }
 
                 var reference = new JobReference(job.RequestId, JobAddress.Parse(job.StatusUrl), JobAddress.Parse(job.ResponseUrl));
-                var result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, row.Target, row.Row, sink, cancellation).ConfigureAwait(false);
+                var result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, row.Target, row.Row, sink, cancellation, journal, row.RowId).ConfigureAwait(false);
+                if (result != null)
+                {
+                    await SaveAndWriteAsync(row, job, result, destinationFile, destinationDirectory, journal, sink, cancellation).ConfigureAwait(false);
+                }
+            });
+        }
+
+        /// <summary>A row the journal says was submitted: never sent again; picked up where the last run left it.</summary>
+        private async Task ResumeAsync(
+            PreparedRow row,
+            JournalRow known,
+            bool noWait,
+            TimeSpan timeout,
+            string? destinationFile,
+            string? destinationDirectory,
+            BatchJournal? journal,
+            IOperationSink sink,
+            CancellationToken cancellation)
+        {
+            var job = RebuildJob(row, known);
+            if (noWait)
+            {
+                sink.WriteObject(job);
+                return;
+            }
+
+            if (known.Phase == JournalRowPhase.Failed)
+            {
+                sink.WriteError(JournalAccess.FailedEarlier(known, row.Row, row.Target));
+                return;
+            }
+
+            if (known.Phase == JournalRowPhase.Saved && JournalAccess.SavedFileIsIntact(known))
+            {
+                var saved = JournalAccess.ToResult(known);
+                JobInputs.From(job).ApplyTo(saved);
+                saved.OutputFile = known.SavedPath;
+                sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0} ({1}): already saved to '{2}'.", row.Row, row.RowId, known.SavedPath));
+                sink.WriteObject(saved);
+                return;
+            }
+
+            var reference = known.ToJobReference()!;
+            JobResult? result;
+            if (known.Phase == JournalRowPhase.Completed || known.Phase == JournalRowPhase.Saved)
+            {
+                // It completed in an earlier run but its video is not on disk: fetch the result again (kept for an hour).
+                try
+                {
+                    result = await Client.GetResultAsync(reference, cancellation).ConfigureAwait(false);
+                }
+                catch (SegmindException ex)
+                {
+                    sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
+                    return;
+                }
+
+                if (result.Status == Segmind.Client.JobState.Failed)
+                {
+                    sink.WriteError(ErrorMapper.ToErrorRecord(new SegmindJobFailedException("Job " + result.RequestId + " FAILED.", result.RequestId, result.Error), row.Target, row.Row));
+                    return;
+                }
+
+                if (result.Status != Segmind.Client.JobState.Completed || result.OutputKind == OutputKind.None)
+                {
+                    sink.WriteError(ErrorMapper.NotCompleted(result.RequestId, result.Status, row.Target));
+                    return;
+                }
+            }
+            else
+            {
+                result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, row.Target, row.Row, sink, cancellation, journal, row.RowId).ConfigureAwait(false);
                 if (result == null)
                 {
                     return;
                 }
+            }
 
-                var output = ModelFactory.ToResult(result, JobInputs.From(job), job.ResponseUrl);
-                if (destinationFile != null || destinationDirectory != null)
+            await SaveAndWriteAsync(row, job, result, destinationFile, destinationDirectory, journal, sink, cancellation).ConfigureAwait(false);
+        }
+
+        private async Task SaveAndWriteAsync(
+            PreparedRow row,
+            WanAnimateJob job,
+            JobResult result,
+            string? destinationFile,
+            string? destinationDirectory,
+            BatchJournal? journal,
+            IOperationSink sink,
+            CancellationToken cancellation)
+        {
+            var output = ModelFactory.ToResult(result, JobInputs.From(job), job.ResponseUrl);
+            if (destinationFile != null || destinationDirectory != null)
+            {
+                try
                 {
-                    try
+                    string path;
+                    if (destinationFile != null)
                     {
-                        string path;
-                        if (destinationFile != null)
+                        path = destinationFile;
+                        var parent = Path.GetDirectoryName(path);
+                        if (!string.IsNullOrEmpty(parent))
                         {
-                            path = destinationFile;
-                            var parent = Path.GetDirectoryName(path);
-                            if (!string.IsNullOrEmpty(parent))
-                            {
-                                Directory.CreateDirectory(parent);
-                            }
+                            Directory.CreateDirectory(parent);
                         }
-                        else
-                        {
-                            Directory.CreateDirectory(destinationDirectory!);
-                            path = Path.Combine(destinationDirectory!, OutputFileName.For(result.RequestId));
-                        }
-
-                        // -OutFile names one file on purpose, so a previous run's video there is replaced.
-                        var saved = await Client.DownloadOutputAsync(result, path, overwrite: destinationFile != null, cancellation).ConfigureAwait(false);
-                        output.OutputFile = saved.Path;
                     }
-                    catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
+                    else
                     {
-                        var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
-                        record.ErrorDetails.RecommendedAction =
-                            "Job " + result.RequestId + " completed; save it with 'Save-WanAnimateOutput -RequestId " + result.RequestId + "' within the hour Segmind keeps results.";
-                        sink.WriteError(record);
-                        return;
+                        Directory.CreateDirectory(destinationDirectory!);
+                        path = Path.Combine(destinationDirectory!, OutputFileName.For(result.RequestId));
+                    }
+
+                    // -OutFile names one file on purpose, so a previous run's video there is replaced.
+                    var saved = await Client.DownloadOutputAsync(result, path, overwrite: destinationFile != null, cancellation).ConfigureAwait(false);
+                    output.OutputFile = saved.Path;
+                    if (journal != null)
+                    {
+                        JournalAccess.RecordAfter(sink, () => journal.RecordSaved(row.RowId, result.RequestId, saved.Path, saved.Length), "job " + result.RequestId + " was saved");
                     }
                 }
+                catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
+                {
+                    var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
+                    record.ErrorDetails.RecommendedAction =
+                        "Job " + result.RequestId + " completed; save it with 'Save-WanAnimateOutput -RequestId " + result.RequestId + "' within the hour Segmind keeps results"
+                        + (journal == null ? "." : ", or run the batch again with the same -JournalPath.");
+                    sink.WriteError(record);
+                    return;
+                }
+            }
 
-                sink.WriteObject(output);
-            });
+            sink.WriteObject(output);
         }
 
         internal override void OnAllWorkDone(IOperationSink sink) => _progress.Finish(sink);

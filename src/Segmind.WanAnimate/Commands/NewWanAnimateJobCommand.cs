@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Threading.Tasks;
 using Segmind.WanAnimate.Infrastructure;
 
 namespace Segmind.WanAnimate.Commands
@@ -23,7 +24,30 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
+            var plan = PlanRow(row, out var journaled);
+            if (plan == RowPlan.Skip)
+            {
+                return;
+            }
+
+            if (plan == RowPlan.Resume)
+            {
+                // Already submitted: hand the recorded job on, so a following Wait-WanAnimateJob resumes on it.
+                var known = RebuildJob(row, journaled!);
+                Dispatch((sink, cancellation) =>
+                {
+                    sink.WriteObject(known);
+                    return Task.CompletedTask;
+                });
+                return;
+            }
+
             if (!ShouldProcess(row.Description, "Submit a paid Wan Animate job"))
+            {
+                return;
+            }
+
+            if (plan == RowPlan.ReleaseAndSubmit && !ReleaseRow(row))
             {
                 return;
             }

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using Segmind.Client;
@@ -13,7 +14,7 @@ namespace Segmind.WanAnimate.Commands
     /// Saves job outputs as video files: each as &lt;RequestId&gt;.mp4 in -Directory, or one to -Path. A complete file
     /// already there is kept unless -Force. Writes the result with OutputFile set.
     /// </summary>
-    [Cmdlet(VerbsData.Save, "WanAnimateOutput", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ResultToDirectorySet)]
+    [Cmdlet(VerbsData.Save, "WanAnimateOutput", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = JournalToDirectorySet)]
     [OutputType(typeof(WanAnimateResult))]
     public sealed class SaveWanAnimateOutputCommand : SegmindCmdletBase
     {
@@ -21,11 +22,12 @@ namespace Segmind.WanAnimate.Commands
         private const string ResultToPathSet = "ResultToPath";
         private const string IdToDirectorySet = "ByIdToDirectory";
         private const string IdToPathSet = "ByIdToPath";
+        private const string JournalToDirectorySet = "JournalToDirectory";
 
-        /// <summary>Downloads at once: enough to overlap, few enough not to saturate a runbook's bandwidth.</summary>
+        /// <summary>Downloads at once by default: enough to overlap, few enough not to saturate a runbook's bandwidth.</summary>
         private const int ConcurrentDownloads = 4;
 
-        private readonly SemaphoreSlim _downloads = new SemaphoreSlim(ConcurrentDownloads, ConcurrentDownloads);
+        private SemaphoreSlim _downloads = new SemaphoreSlim(ConcurrentDownloads, ConcurrentDownloads);
         private int _inputs;
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ResultToDirectorySet)]
@@ -49,6 +51,7 @@ namespace Segmind.WanAnimate.Commands
         /// <summary>The folder to save into (created when missing); files are named &lt;RequestId&gt;.mp4.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ResultToDirectorySet)]
         [Parameter(Mandatory = true, ParameterSetName = IdToDirectorySet)]
+        [Parameter(Mandatory = true, ParameterSetName = JournalToDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? Directory { get; set; }
 
@@ -57,6 +60,28 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(Mandatory = true, ParameterSetName = IdToPathSet)]
         [ValidateNotNullOrEmpty]
         public string? Path { get; set; }
+
+        /// <summary>
+        /// The batch journal: each save is recorded in it. Without piped input (with -Directory), every job the journal
+        /// lists as completed and not yet saved is saved.
+        /// </summary>
+        [Parameter(ParameterSetName = ResultToDirectorySet)]
+        [Parameter(ParameterSetName = ResultToPathSet)]
+        [Parameter(ParameterSetName = IdToDirectorySet)]
+        [Parameter(ParameterSetName = IdToPathSet)]
+        [Parameter(Mandatory = true, ParameterSetName = JournalToDirectorySet)]
+        [ValidateNotNullOrEmpty]
+        public string? JournalPath { get; set; }
+
+        /// <summary>Downloads at once (default 4); when given, also the account's shared budget of API requests in flight.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = ConcurrentDownloads;
+
+        /// <summary>Requests a minute for this account, 0 meaning unlimited; applies only when given.</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int RequestsPerMinute { get; set; }
 
         /// <summary>Overwrite an existing file.</summary>
         [Parameter]
@@ -67,8 +92,22 @@ namespace Segmind.WanAnimate.Commands
 
         protected override bool RunAsJob => AsJob.IsPresent;
 
+        internal override string? JournalPathArgument => JournalPath;
+
+        internal override void ConfigureClient(SegmindClientOptions options)
+        {
+            _downloads = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+            ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+        }
+
         protected override void ProcessInput()
         {
+            if (ParameterSetName == JournalToDirectorySet)
+            {
+                SaveFromJournal();
+                return;
+            }
+
             var piped = InputObject;
             var requestId = piped?.RequestId ?? RequestId;
             object target = (object?)piped ?? requestId ?? string.Empty;
@@ -110,6 +149,7 @@ namespace Segmind.WanAnimate.Commands
             var responseUrl = JobAddress.Parse(piped?.ResponseUrl ?? ResponseUrl);
             var overwrite = Force.IsPresent;
             var known = piped == null ? null : Clone(piped);
+            var journal = Journal;
             Dispatch(async (sink, cancellation) =>
             {
                 await _downloads.WaitAsync(cancellation).ConfigureAwait(false);
@@ -128,14 +168,8 @@ namespace Segmind.WanAnimate.Commands
                         output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri);
                     }
 
-                    if (result.Status == JobState.Failed)
+                    if (!IsSavable(result, target, sink))
                     {
-                        throw new SegmindJobFailedException("Job " + id + " FAILED.", id, result.Error);
-                    }
-
-                    if (result.Status != JobState.Completed || result.OutputKind == OutputKind.None)
-                    {
-                        sink.WriteError(ErrorMapper.NotCompleted(id, result.Status, target));
                         return;
                     }
 
@@ -152,6 +186,11 @@ namespace Segmind.WanAnimate.Commands
                     }
 
                     output.OutputFile = saved.Path;
+                    if (journal != null)
+                    {
+                        JournalAccess.RecordAfter(sink, () => journal.RecordSaved(null, id, saved.Path, saved.Length), "job " + id + " was saved");
+                    }
+
                     sink.WriteObject(output);
                 }
                 catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
@@ -163,6 +202,101 @@ namespace Segmind.WanAnimate.Commands
                     _downloads.Release();
                 }
             });
+        }
+
+        /// <summary>Saves every job the journal lists as completed whose video is not on disk yet, fetching each result again.</summary>
+        private void SaveFromJournal()
+        {
+            var journal = Journal!;
+            JournalState state;
+            try
+            {
+                state = journal.ReadState();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPath));
+                return;
+            }
+
+            string directory;
+            try
+            {
+                directory = ResolvePath(Directory!);
+            }
+            catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException || ex is ItemNotFoundException || ex is ProviderNotFoundException
+                || ex is System.Management.Automation.DriveNotFoundException || ex is PSInvalidOperationException)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("Directory", ex.Message, Directory));
+                return;
+            }
+
+            var rows = state.Rows.Values
+                .Where(r => r.RequestId != null
+                    && (r.Phase == JournalRowPhase.Completed || (r.Phase == JournalRowPhase.Saved && (Force.IsPresent || !JournalAccess.SavedFileIsIntact(r)))))
+                .OrderBy(r => r.SubmittedAt ?? DateTimeOffset.MaxValue)
+                .ToList();
+            var running = state.PendingRows.Count;
+            if (running > 0)
+            {
+                WriteWarning(string.Format(
+                    CultureInfo.InvariantCulture,
+                    "{0} job(s) in the journal have not completed yet; run 'Wait-WanAnimateJob -JournalPath' first to wait for them.",
+                    running));
+            }
+
+            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "The journal lists {0} completed job(s) to save.", rows.Count));
+            var overwrite = Force.IsPresent;
+            foreach (var row in rows)
+            {
+                var id = row.RequestId!;
+                string destination;
+                try
+                {
+                    destination = System.IO.Path.Combine(directory, OutputFileName.For(id));
+                }
+                catch (ArgumentException ex)
+                {
+                    WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, id));
+                    continue;
+                }
+
+                if (!ShouldProcess(destination, "Save the output of Wan Animate job " + id))
+                {
+                    continue;
+                }
+
+                var reference = row.ToJobReference()!;
+                var rowId = row.RowId;
+                Dispatch(async (sink, cancellation) =>
+                {
+                    await _downloads.WaitAsync(cancellation).ConfigureAwait(false);
+                    try
+                    {
+                        // Output URLs may be short-lived: fetch the result again rather than trust a recorded one.
+                        var result = await Client.GetResultAsync(reference, cancellation).ConfigureAwait(false);
+                        if (!IsSavable(result, id, sink))
+                        {
+                            return;
+                        }
+
+                        System.IO.Directory.CreateDirectory(directory);
+                        var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
+                        JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
+                        var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri);
+                        output.OutputFile = saved.Path;
+                        sink.WriteObject(output);
+                    }
+                    catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
+                    {
+                        sink.WriteError(ErrorMapper.ToErrorRecord(ex, id));
+                    }
+                    finally
+                    {
+                        _downloads.Release();
+                    }
+                });
+            }
         }
 
         /// <summary>A copy to fill in, so the caller's object is not changed behind its back.</summary>
@@ -190,6 +324,29 @@ namespace Segmind.WanAnimate.Commands
                 RowId = source.RowId,
                 Row = source.Row,
             };
+        }
+
+        /// <summary>A FAILED job throws (mapped to WanAnimate.JobFailed); an unfinished or empty one gets its own error.</summary>
+        private static bool IsSavable(JobResult result, object target, IOperationSink sink)
+        {
+            if (result.Status == JobState.Failed)
+            {
+                throw new SegmindJobFailedException("Job " + result.RequestId + " FAILED.", result.RequestId, result.Error);
+            }
+
+            if (result.Status != JobState.Completed)
+            {
+                sink.WriteError(ErrorMapper.NotCompleted(result.RequestId, result.Status, target));
+                return false;
+            }
+
+            if (result.OutputKind == OutputKind.None)
+            {
+                sink.WriteError(ErrorMapper.NoOutput(result.RequestId, target));
+                return false;
+            }
+
+            return true;
         }
     }
 }

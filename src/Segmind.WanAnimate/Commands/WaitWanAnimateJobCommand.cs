@@ -1,4 +1,7 @@
 using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using Segmind.Client;
@@ -10,30 +13,42 @@ namespace Segmind.WanAnimate.Commands
     /// Waits for jobs to finish, all piped jobs at once, and writes each result the moment its job completes.
     /// FAILED jobs and timeouts are non-terminating errors; a timed-out job keeps running at Segmind.
     /// </summary>
-    [Cmdlet(VerbsLifecycle.Wait, "WanAnimateJob")]
+    [Cmdlet(VerbsLifecycle.Wait, "WanAnimateJob", DefaultParameterSetName = FromJournalSet)]
     [OutputType(typeof(WanAnimateResult))]
     public sealed class WaitWanAnimateJobCommand : SegmindCmdletBase
     {
         internal const int ProgressActivityId = 0x5E6D;
 
+        private const string ByRequestIdSet = "ByRequestId";
+        private const string FromJournalSet = "FromJournal";
+
         private readonly WaitProgress _progress = new WaitProgress(ProgressActivityId);
 
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ByRequestIdSet)]
         [Alias("request_id", "Id")]
         [ValidateNotNullOrEmpty]
         public string[] RequestId { get; set; } = Array.Empty<string>();
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByRequestIdSet)]
         [Alias("status_url")]
         [AllowNull]
         [AllowEmptyString]
         public string? StatusUrl { get; set; }
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = ByRequestIdSet)]
         [Alias("response_url")]
         [AllowNull]
         [AllowEmptyString]
         public string? ResponseUrl { get; set; }
+
+        /// <summary>
+        /// The batch journal: each outcome is recorded in it. Without piped input, every job the journal lists as
+        /// submitted and not yet ended is waited for.
+        /// </summary>
+        [Parameter(ParameterSetName = ByRequestIdSet)]
+        [Parameter(Mandatory = true, ParameterSetName = FromJournalSet)]
+        [ValidateNotNullOrEmpty]
+        public string? JournalPath { get; set; }
 
         /// <summary>How long to wait for each job (a number means seconds). The job itself is not affected.</summary>
         [Parameter]
@@ -45,26 +60,49 @@ namespace Segmind.WanAnimate.Commands
         [SecondsTimeSpanTransformation]
         public TimeSpan? PollInterval { get; set; }
 
+        /// <summary>Requests in flight for this account (submits and polls share it); applies only when given.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 4;
+
+        /// <summary>Requests a minute for this account, 0 meaning unlimited; applies only when given.</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int RequestsPerMinute { get; set; }
+
         [Parameter]
         public SwitchParameter AsJob { get; set; }
 
         /// <summary>The piped job itself: its inputs are carried into the result and errors point at it.</summary>
-        [Parameter(ValueFromPipeline = true, DontShow = true)]
+        [Parameter(ValueFromPipeline = true, DontShow = true, ParameterSetName = ByRequestIdSet)]
         public PSObject? InputObject { get; set; }
 
         protected override bool RunAsJob => AsJob.IsPresent;
 
+        internal override string? JournalPathArgument => JournalPath;
+
         protected override void ValidateParameters() => WaitParameters.Validate(this, Timeout, PollInterval);
 
-        internal override void ConfigureClient(SegmindClientOptions options) => WaitParameters.Apply(options, PollInterval);
+        internal override void ConfigureClient(SegmindClientOptions options)
+        {
+            WaitParameters.Apply(options, PollInterval);
+            ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+        }
 
         protected override void ProcessInput()
         {
+            if (ParameterSetName == FromJournalSet)
+            {
+                WaitForJournal();
+                return;
+            }
+
             var single = RequestId.Length == 1;
             var statusUrl = single ? JobAddress.Parse(StatusUrl) : null;
             var responseUrl = single ? JobAddress.Parse(ResponseUrl) : null;
             var inputs = single ? JobInputs.FromPipelineObject(InputObject) : null;
             var timeout = Timeout;
+            var journal = Journal;
             foreach (var id in RequestId)
             {
                 if (string.IsNullOrWhiteSpace(id))
@@ -76,10 +114,53 @@ namespace Segmind.WanAnimate.Commands
                 var target = JobAddress.TargetOf(InputObject, id);
                 Dispatch(async (sink, cancellation) =>
                 {
-                    var result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, target, null, sink, cancellation).ConfigureAwait(false);
+                    var result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, target, null, sink, cancellation, journal).ConfigureAwait(false);
                     if (result != null)
                     {
                         sink.WriteObject(ModelFactory.ToResult(result, inputs, responseUrl?.AbsoluteUri ?? reference.ResponseUrl?.AbsoluteUri));
+                    }
+                });
+            }
+        }
+
+        /// <summary>Resumes a batch from its journal alone: waits for every job submitted and not yet ended.</summary>
+        private void WaitForJournal()
+        {
+            var journal = Journal!;
+            JournalState state;
+            try
+            {
+                state = journal.ReadState();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPath));
+                return;
+            }
+
+            foreach (var unknown in state.UnknownRows)
+            {
+                WriteWarning(unknown.ResolutionHint ?? ("Row '" + unknown.RowId + "': its submit outcome is unknown."));
+            }
+
+            var pending = state.PendingRows.OrderBy(r => r.SubmittedAt ?? DateTimeOffset.MaxValue).ToList();
+            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "The journal lists {0} job(s) still to wait for.", pending.Count));
+            var timeout = Timeout;
+            foreach (var row in pending)
+            {
+                var reference = row.ToJobReference();
+                if (reference == null)
+                {
+                    continue;
+                }
+
+                var inputs = new JobInputs { RowId = row.RowId, SubmittedAt = row.SubmittedAt };
+                Dispatch(async (sink, cancellation) =>
+                {
+                    var result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, reference.RequestId, null, sink, cancellation, journal, row.RowId).ConfigureAwait(false);
+                    if (result != null)
+                    {
+                        sink.WriteObject(ModelFactory.ToResult(result, inputs, reference.ResponseUrl?.AbsoluteUri));
                     }
                 });
             }

@@ -16,6 +16,7 @@ namespace Segmind.WanAnimate.Infrastructure
         public const string Prefix = "WanAnimate.";
         public const string NoApiKeyId = "NoApiKey";
         public const string NotCompletedId = "NotCompleted";
+        public const string NoOutputId = "NoOutput";
         public const string FileErrorId = "FileError";
         public const string UnexpectedId = "Unexpected";
 
@@ -35,6 +36,7 @@ namespace Segmind.WanAnimate.Infrastructure
             "SubmitOutcomeUnknown" => ErrorCategory.ConnectionError,
             "ProtocolError" => ErrorCategory.ProtocolError,
             NotCompletedId => ErrorCategory.ResourceBusy,
+            NoOutputId => ErrorCategory.InvalidResult,
             FileErrorId => ErrorCategory.WriteError,
             _ => ErrorCategory.NotSpecified,
         };
@@ -139,6 +141,19 @@ namespace Segmind.WanAnimate.Infrastructure
             record.ErrorDetails = new ErrorDetails(exception.Message)
             {
                 RecommendedAction = "Run Wait-WanAnimateJob -RequestId " + requestId + " first, then save its result.",
+            };
+            return record;
+        }
+
+        /// <summary>A COMPLETED job whose result carries no output at all: nothing to save, and waiting will not help.</summary>
+        public static ErrorRecord NoOutput(string requestId, object? target)
+        {
+            var exception = new InvalidOperationException(string.Format(
+                CultureInfo.InvariantCulture, "Job {0} is COMPLETED but its result has no output to save.", requestId));
+            var record = new ErrorRecord(exception, Prefix + NoOutputId, ErrorCategory.InvalidResult, target);
+            record.ErrorDetails = new ErrorDetails(exception.Message)
+            {
+                RecommendedAction = "Check the job with Get-WanAnimateStatus -RequestId " + requestId + "; submit it again if the output is needed.",
             };
             return record;
         }

@@ -9,7 +9,10 @@ namespace Segmind.WanAnimate.Infrastructure
     /// <summary>Waits for one job through the core, keeping the aggregate progress bar and the error records consistent.</summary>
     internal static class JobWaiter
     {
-        /// <summary>The COMPLETED result, or null after an error was written (FAILED, timeout, not found...).</summary>
+        /// <summary>
+        /// The COMPLETED result, or null after an error was written (FAILED, timeout, not found...). With a journal,
+        /// records how the job ended (<paramref name="rowId"/> may be null: the journal finds the row by request id).
+        /// </summary>
         public static async Task<JobResult?> WaitAsync(
             SegmindClient client,
             JobReference reference,
@@ -18,18 +21,30 @@ namespace Segmind.WanAnimate.Infrastructure
             object target,
             int? row,
             IOperationSink sink,
-            CancellationToken cancellation)
+            CancellationToken cancellation,
+            BatchJournal? journal = null,
+            string? rowId = null)
         {
             progress.Added(sink);
             try
             {
                 var result = await client.WaitAsync(reference, timeout, new PollObserver(progress, sink), cancellation).ConfigureAwait(false);
                 progress.Completed(sink);
+                if (journal != null)
+                {
+                    JournalAccess.RecordAfter(sink, () => journal.RecordOutcome(rowId, result), "job " + result.RequestId + " completed");
+                }
+
                 return result;
             }
             catch (SegmindJobFailedException ex)
             {
                 progress.Failed(sink);
+                if (journal != null)
+                {
+                    JournalAccess.RecordAfter(sink, () => journal.RecordFailed(rowId, reference.RequestId, ex.ServerMessage ?? ex.Message, null), "job " + reference.RequestId + " FAILED");
+                }
+
                 sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
             }
             catch (SegmindException ex)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
@@ -20,6 +21,7 @@ namespace Segmind.WanAnimate.Infrastructure
         private PipelinePump? _pump;
         private List<Func<IOperationSink, CancellationToken, Task>>? _jobWork;
         private SegmindClient? _client;
+        private BatchJournal? _journal;
         private bool _disposed;
         private bool _clientOwnedByJob;
 
@@ -36,6 +38,12 @@ namespace Segmind.WanAnimate.Infrastructure
         protected virtual bool RunAsJob => false;
 
         internal SegmindClient Client => _client ?? throw new InvalidOperationException("The client is created in BeginProcessing.");
+
+        /// <summary>The batch journal named by -JournalPath, open from BeginProcessing; null without one.</summary>
+        internal BatchJournal? Journal => _journal;
+
+        /// <summary>The -JournalPath argument of cmdlets that have one.</summary>
+        internal virtual string? JournalPathArgument => null;
 
         protected sealed override void BeginProcessing()
         {
@@ -55,6 +63,7 @@ namespace Segmind.WanAnimate.Infrastructure
                 ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, null));
             }
 
+            OpenJournal();
             if (RunAsJob)
             {
                 _jobWork = new List<Func<IOperationSink, CancellationToken, Task>>();
@@ -96,7 +105,34 @@ namespace Segmind.WanAnimate.Infrastructure
             OnAllWorkDone(new DirectSink(this));
         }
 
-        protected sealed override void StopProcessing() => _stopping.Cancel();
+        protected sealed override void StopProcessing()
+        {
+            _stopping.Cancel();
+            OnStopping();
+        }
+
+        /// <summary>
+        /// Runs after a stop cancelled the work, on the stopping thread and again before the stopped cmdlet is disposed:
+        /// lets work that must not be cut short settle first. Must be safe to call twice.
+        /// </summary>
+        internal virtual void OnStopping()
+        {
+        }
+
+        /// <summary>
+        /// Sets the account's shared request budget from -ThrottleLimit and -RequestsPerMinute, each only when given,
+        /// so an explicit value of one cmdlet is not undone by the defaults of the next.
+        /// </summary>
+        internal void ConfigurePacing(SegmindClientOptions options, int throttleLimit, int requestsPerMinute)
+        {
+            var bound = MyInvocation.BoundParameters;
+            int? limit = bound.ContainsKey("ThrottleLimit") ? throttleLimit : (int?)null;
+            double? rate = bound.ContainsKey("RequestsPerMinute") ? requestsPerMinute : (double?)null;
+            if (options.ApiKey != null && (limit.HasValue || rate.HasValue))
+            {
+                RequestGateRegistry.Configure(options.ApiKey, options.BaseUri, limit, rate);
+            }
+        }
 
         /// <summary>Checks cmdlet-specific parameters before anything is sent; throw through ThrowTerminatingError.</summary>
         protected virtual void ValidateParameters()
@@ -140,11 +176,18 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             _disposed = true;
+            if (_stopping.IsCancellationRequested && !_clientOwnedByJob)
+            {
+                // The engine disposes a stopped cmdlet on the pipeline thread while its stop may still be settling.
+                OnStopping();
+            }
+
             var workStillRunning = _pump != null && _pump.Pending > 0;
             _pump?.Dispose();
             if (!_clientOwnedByJob)
             {
                 _client?.Dispose();
+                _journal?.Dispose();
             }
 
             // After a stop, cancelled work may still be unwinding and touching the token; leave that source to the GC.
@@ -159,6 +202,7 @@ namespace Segmind.WanAnimate.Infrastructure
         {
             // The job owns the client from now on; the cmdlet's Dispose must not end it.
             var client = _client;
+            var journal = _journal;
             _clientOwnedByJob = true;
             var body = new Func<IOperationSink, CancellationToken, Task>(async (sink, cancellation) =>
             {
@@ -168,10 +212,36 @@ namespace Segmind.WanAnimate.Infrastructure
                     OnAllWorkDone(sink);
                 }
             });
-            var job = new SegmindJob(MyInvocation.MyCommand.Name, body, () => client?.Dispose());
+            var job = new SegmindJob(MyInvocation.MyCommand.Name, body, () =>
+            {
+                client?.Dispose();
+                journal?.Dispose();
+            });
             JobRepository.Add(job);
             job.Start();
             WriteObject(job);
+        }
+
+        private void OpenJournal()
+        {
+            var path = JournalPathArgument;
+            if (path == null)
+            {
+                return;
+            }
+
+            try
+            {
+                _journal = JournalAccess.Open(ResolvePath(path));
+            }
+            catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException
+                || ex is NotSupportedException || ex is TimeoutException || ex is ItemNotFoundException || ex is ProviderNotFoundException
+                || ex is System.Management.Automation.DriveNotFoundException || ex is PSInvalidOperationException)
+            {
+                var record = ErrorMapper.ToErrorRecord(ex, path);
+                record.ErrorDetails = new ErrorDetails("Cannot open the journal '" + path + "': " + ex.Message);
+                ThrowTerminatingError(record);
+            }
         }
 
         private Segmind.Client.ApiKey ResolveApiKey()

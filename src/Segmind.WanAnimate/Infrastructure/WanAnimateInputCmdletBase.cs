@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
@@ -21,6 +22,14 @@ namespace Segmind.WanAnimate.Infrastructure
         private PSObject? _inputObject;
         private int _submitted;
         private int _notSubmitted;
+
+        // Row identity -> the first row of this run that had it (the pipeline thread only).
+        private readonly Dictionary<string, int> _seenRows = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        // Submits between their first journal record and their last; a stop waits for them (see OnStopping).
+        private readonly object _activeLock = new object();
+        private int _activeSubmits;
+        private TimeSpan _requestTimeout = TimeSpan.FromSeconds(100);
 
         /// <summary>The motion source: an http(s) URL or a local file (uploaded first).</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -64,10 +73,24 @@ namespace Segmind.WanAnimate.Infrastructure
         [AllowEmptyString]
         public string? Id { get; set; }
 
-        /// <summary>Submits in flight at once.</summary>
+        /// <summary>Submits in flight at once; when given, also the account's shared budget of requests in flight.</summary>
         [Parameter]
         [ValidateRange(1, 64)]
         public int ThrottleLimit { get; set; } = 4;
+
+        /// <summary>Requests a minute for this account, submits and polls together; 0 means unlimited. Applies only when given.</summary>
+        [Parameter]
+        [ValidateRange(0, 100000)]
+        public int RequestsPerMinute { get; set; }
+
+        /// <summary>The batch journal: rows already submitted are never sent again, and every outcome is recorded.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? JournalPath { get; set; }
+
+        /// <summary>Submit again the journal's rows whose earlier submit outcome is unknown (after checking the account).</summary>
+        [Parameter]
+        public SwitchParameter ResubmitUnknown { get; set; }
 
         /// <summary>The upload-asset address used for local files.</summary>
         [Parameter]
@@ -100,13 +123,127 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             _submitThrottle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
-            if (MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) && options.ApiKey != null)
+            _requestTimeout = options.RequestTimeout;
+
+            // Submits and polls of this account share one process-wide budget; an explicit -ThrottleLimit or
+            // -RequestsPerMinute changes it, otherwise the shared default (or an earlier explicit value) stands.
+            ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+            if (options.ApiKey != null)
             {
-                // Submits and polls of this account share one process-wide budget of requests in flight; an explicit
-                // -ThrottleLimit resizes it, otherwise the shared default (or an earlier explicit value) stands.
-                RequestGateRegistry.Configure(options.ApiKey, options.BaseUri, throttleLimit: ThrottleLimit);
+                options.RequestGate = new StopAwareGate(options.RequestGate ?? RequestGateRegistry.Shared(options.ApiKey, options.BaseUri));
             }
         }
+
+        internal override string? JournalPathArgument => JournalPath;
+
+        /// <summary>
+        /// A stop cancels everything that has not sent its POST yet; a POST already out is left to be answered (within
+        /// the request timeout) so its request id reaches the journal and the next run does not see the row as unknown.
+        /// </summary>
+        internal override void OnStopping()
+        {
+            var deadline = DateTime.UtcNow + _requestTimeout + TimeSpan.FromSeconds(5);
+            lock (_activeLock)
+            {
+                while (_activeSubmits > 0)
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return;
+                    }
+
+                    Monitor.Wait(_activeLock, left);
+                }
+            }
+        }
+
+        /// <summary>
+        /// With a journal: decides, on the pipeline thread, what to do with a prepared row. Writes the error itself
+        /// for rows that must be skipped (unknown outcome, duplicate identity).
+        /// </summary>
+        internal RowPlan PlanRow(PreparedRow row, out JournalRow? journaled)
+        {
+            journaled = null;
+            var journal = Journal;
+            if (journal == null)
+            {
+                return RowPlan.Submit;
+            }
+
+            if (_seenRows.TryGetValue(row.RowId, out var firstRow))
+            {
+                WriteError(JournalAccess.DuplicateRow(row.RowId, firstRow, row.Row, row.Target));
+                return RowPlan.Skip;
+            }
+
+            _seenRows[row.RowId] = row.Row;
+            try
+            {
+                journaled = journal.Find(row.RowId);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
+                return RowPlan.Skip;
+            }
+
+            if (journaled == null || journaled.MaySubmit)
+            {
+                return RowPlan.Submit;
+            }
+
+            if (journaled.Phase == JournalRowPhase.Unknown)
+            {
+                if (ResubmitUnknown.IsPresent)
+                {
+                    return RowPlan.ReleaseAndSubmit;
+                }
+
+                WriteError(JournalAccess.UnknownRow(journaled, row.Row, row.Target));
+                return RowPlan.Skip;
+            }
+
+            WriteVerbose(string.Format(
+                CultureInfo.InvariantCulture, "Row {0} ({1}): already submitted as {2}; not re-sent.", row.Row, row.RowId, journaled.RequestId));
+            return RowPlan.Resume;
+        }
+
+        /// <summary>Records the user's -ResubmitUnknown decision for a row, just before it is submitted again.</summary>
+        internal bool ReleaseRow(PreparedRow row)
+        {
+            try
+            {
+                Journal!.RecordReleased(row.RowId, "released by -ResubmitUnknown");
+                WriteVerbose(string.Format(
+                    CultureInfo.InvariantCulture, "Row {0} ({1}): its earlier submit's outcome was unknown; submitting it again (-ResubmitUnknown).", row.Row, row.RowId));
+                return true;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
+            {
+                WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
+                return false;
+            }
+        }
+
+        /// <summary>The job of a row the journal says was submitted, rebuilt so the pipeline can follow it.</summary>
+        internal static WanAnimateJob RebuildJob(PreparedRow row, JournalRow journaled) => new WanAnimateJob
+        {
+            RequestId = journaled.RequestId ?? string.Empty,
+            Status = JournalAccess.LastKnownStatus(journaled),
+            StatusUrl = journaled.StatusUrl?.AbsoluteUri,
+            ResponseUrl = journaled.ResponseUrl?.AbsoluteUri,
+            SubmittedAt = journaled.SubmittedAt ?? default,
+            InputVideo = row.InputVideo,
+            ReferenceImage = row.ReferenceImage,
+            Prompt = row.Request.Prompt,
+            Mode = row.Request.Mode,
+            Resolution = row.Request.Resolution,
+            Seed = row.Request.Seed,
+            Base64 = row.Request.Base64,
+            RowId = row.RowId,
+            Row = row.Row,
+        };
 
         protected override void ValidateParameters()
         {
@@ -150,50 +287,137 @@ namespace Segmind.WanAnimate.Infrastructure
                 return false;
             }
 
-            var rowId = string.IsNullOrWhiteSpace(Id)
-                ? RowIdentity.Compute(InputVideo ?? string.Empty, ReferenceImage ?? string.Empty, request.Prompt, mode, resolution, Seed, request.Base64)
-                : Id!.Trim();
+            // The journal's own identity rule, so a row's RowId and its journal record always agree.
+            var rowId = BatchJournal.RowIdentity(request, Id);
             prepared = new PreparedRow(row, rowId, target, request, InputVideo ?? string.Empty, ReferenceImage ?? string.Empty);
             return true;
         }
 
-        /// <summary>Submits one prepared row, at most ThrottleLimit at a time. Errors go to the sink; null means it was not submitted.</summary>
+        /// <summary>
+        /// Submits one prepared row, at most ThrottleLimit at a time. Errors go to the sink; null means it was not
+        /// submitted. With a journal, follows its protocol: <c>submitting</c> is on disk before the POST, and the answer
+        /// (or why there is none) before the job is handed on.
+        /// </summary>
         internal async Task<WanAnimateJob?> SubmitAsync(PreparedRow row, IOperationSink sink, CancellationToken cancellation)
         {
             await _submitThrottle!.WaitAsync(cancellation).ConfigureAwait(false);
+            lock (_activeLock)
+            {
+                _activeSubmits++;
+            }
+
             try
             {
-                var submitted = await Client.SubmitAsync(row.Request, cancellation).ConfigureAwait(false);
-                ReportSubmits(sink, ref _submitted);
-                sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
-                return new WanAnimateJob
-                {
-                    RequestId = submitted.RequestId,
-                    Status = submitted.Status,
-                    StatusUrl = submitted.StatusUrl?.AbsoluteUri,
-                    ResponseUrl = submitted.ResponseUrl?.AbsoluteUri,
-                    SubmittedAt = submitted.SubmittedAt,
-                    InputVideo = row.InputVideo,
-                    ReferenceImage = row.ReferenceImage,
-                    Prompt = row.Request.Prompt,
-                    Mode = row.Request.Mode,
-                    Resolution = row.Request.Resolution,
-                    Seed = row.Request.Seed,
-                    Base64 = row.Request.Base64,
-                    RowId = row.RowId,
-                    Row = row.Row,
-                };
-            }
-            catch (SegmindException ex)
-            {
-                ReportSubmits(sink, ref _notSubmitted);
-                sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
-                return null;
+                return await SubmitOnceAsync(row, sink, cancellation).ConfigureAwait(false);
             }
             finally
             {
+                lock (_activeLock)
+                {
+                    _activeSubmits--;
+                    Monitor.PulseAll(_activeLock);
+                }
+
                 _submitThrottle.Release();
             }
+        }
+
+        private async Task<WanAnimateJob?> SubmitOnceAsync(PreparedRow row, IOperationSink sink, CancellationToken cancellation)
+        {
+            // A stop that came while this row waited for its turn: nothing has been written or sent for it.
+            cancellation.ThrowIfCancellationRequested();
+            var journal = Journal;
+            if (journal != null)
+            {
+                try
+                {
+                    journal.RecordSubmitting(row.RowId, row.Request);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
+                {
+                    // Unrecorded, the submit could be sent twice by a later run: so it is not sent at all.
+                    var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
+                    record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not record it. Check the journal's disk and run the batch again.";
+                    sink.WriteError(record);
+                    return null;
+                }
+            }
+
+            SubmittedJob submitted;
+            using (var scope = SubmitScope.Begin(cancellation))
+            {
+                try
+                {
+                    submitted = await Client.SubmitAsync(row.Request, scope.Token).ConfigureAwait(false);
+                }
+                catch (SegmindSubmitOutcomeUnknownException ex)
+                {
+                    if (journal != null)
+                    {
+                        JournalAccess.RecordAfter(sink, () => journal.RecordUnknown(row.RowId, ex.Message), "row " + row.RowId + "'s submit outcome is unknown");
+                    }
+
+                    ReportSubmits(sink, ref _notSubmitted);
+                    var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
+                    if (journal != null)
+                    {
+                        record.ErrorDetails.RecommendedAction = "Check the Segmind account's request history and credits. If no job was created for row "
+                            + row.RowId + ", run the batch again with -ResubmitUnknown to submit it again; the journal keeps it from being re-sent otherwise.";
+                    }
+
+                    sink.WriteError(record);
+                    return null;
+                }
+                catch (SegmindException ex)
+                {
+                    if (journal != null)
+                    {
+                        JournalAccess.RecordAfter(sink, () => journal.RecordNotSubmitted(row.RowId, ex.ErrorId, ex.Message), "row " + row.RowId + " was not submitted");
+                    }
+
+                    ReportSubmits(sink, ref _notSubmitted);
+                    sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
+                    return null;
+                }
+                catch (OperationCanceledException) when (!scope.Sending)
+                {
+                    // Stopped while waiting (gate, upload, retry delay): the last POST, if any, was provably refused.
+                    if (journal != null)
+                    {
+                        JournalAccess.RecordAfter(sink, () => journal.RecordNotSubmitted(row.RowId, "Stopped", "Stopped before the submit was sent."), "row " + row.RowId + " was not submitted");
+                    }
+
+                    throw;
+                }
+            }
+
+            if (journal != null)
+            {
+                JournalAccess.RecordAfter(
+                    sink,
+                    () => journal.RecordSubmitted(row.RowId, submitted),
+                    "row " + row.RowId + " was submitted as " + submitted.RequestId + " (attach that request id if the next run reports the row as unknown)");
+            }
+
+            ReportSubmits(sink, ref _submitted);
+            sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
+            return new WanAnimateJob
+            {
+                RequestId = submitted.RequestId,
+                Status = submitted.Status,
+                StatusUrl = submitted.StatusUrl?.AbsoluteUri,
+                ResponseUrl = submitted.ResponseUrl?.AbsoluteUri,
+                SubmittedAt = submitted.SubmittedAt,
+                InputVideo = row.InputVideo,
+                ReferenceImage = row.ReferenceImage,
+                Prompt = row.Request.Prompt,
+                Mode = row.Request.Mode,
+                Resolution = row.Request.Resolution,
+                Seed = row.Request.Seed,
+                Base64 = row.Request.Base64,
+                RowId = row.RowId,
+                Row = row.Row,
+            };
         }
 
         private void ReportSubmits(IOperationSink sink, ref int counter)
@@ -255,6 +479,22 @@ namespace Segmind.WanAnimate.Infrastructure
             row.Properties.Add(new PSNoteProperty("Id", Id));
             return row;
         }
+    }
+
+    /// <summary>What a submitting cmdlet does with a row, given the journal.</summary>
+    internal enum RowPlan
+    {
+        /// <summary>Not in the journal, or safe to submit again: submit it.</summary>
+        Submit,
+
+        /// <summary>Its earlier submit's outcome is unknown and -ResubmitUnknown was given: record the release, then submit.</summary>
+        ReleaseAndSubmit,
+
+        /// <summary>A job exists for it: follow that job, never submit again.</summary>
+        Resume,
+
+        /// <summary>Reported and left alone.</summary>
+        Skip,
     }
 
     /// <summary>One validated input row, ready to submit.</summary>
