@@ -33,7 +33,9 @@ public sealed class PollerBatchTrackerTests
         var outcomes = new List<JobOutcome>();
         clock.AdvanceInSteps(TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1), () =>
         {
-            while (tracker.TryTake(TimeSpan.Zero, CancellationToken.None, out var outcome))
+            // Outcomes reach the tracker through thread-pool continuations: before the clock moves on, wait for every
+            // job the poller has finished to be handed over, so a busy pool cannot reorder them.
+            while (tracker.Remaining > poller.TrackedCount && tracker.TryTake(TimeSpan.FromSeconds(10), CancellationToken.None, out var outcome))
             {
                 outcomes.Add(outcome);
             }

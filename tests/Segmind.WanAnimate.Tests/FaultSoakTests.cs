@@ -152,7 +152,7 @@ public sealed class FaultSoakTests : IClassFixture<FaultSoakTests.SoakEmulator>
         // was accepted and charged.
         faults.Submit = new FaultProfile
         {
-            RateLimitFaultProbability = 0.004,
+            RateLimitFaultProbability = 0.01,
             RateLimitRetryAfterSeconds = 1,
             RateLimitRetryAfterStyle = RetryAfterStyle.Seconds,
             DropConnectionProbability = 0.04,

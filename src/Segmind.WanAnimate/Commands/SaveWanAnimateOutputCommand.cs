@@ -208,16 +208,7 @@ namespace Segmind.WanAnimate.Commands
         private void SaveFromJournal()
         {
             var journal = Journal!;
-            JournalState state;
-            try
-            {
-                state = journal.ReadState();
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPath));
-                return;
-            }
+            var state = ReadJournalState();
 
             string directory;
             try

@@ -127,16 +127,7 @@ namespace Segmind.WanAnimate.Commands
         private void WaitForJournal()
         {
             var journal = Journal!;
-            JournalState state;
-            try
-            {
-                state = journal.ReadState();
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPath));
-                return;
-            }
+            var state = ReadJournalState();
 
             foreach (var unknown in state.UnknownRows)
             {

@@ -222,6 +222,20 @@ namespace Segmind.WanAnimate.Infrastructure
             WriteObject(job);
         }
 
+        /// <summary>The journal's current state (the -JournalPath cmdlets that resume from it alone); a journal that cannot be read stops the command.</summary>
+        internal JournalState ReadJournalState()
+        {
+            try
+            {
+                return Journal!.ReadState();
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPathArgument));
+                throw;
+            }
+        }
+
         private void OpenJournal()
         {
             var path = JournalPathArgument;

@@ -227,13 +227,17 @@ namespace Segmind.WanAnimate.Infrastructure
         }
 
         /// <summary>The job of a row the journal says was submitted, rebuilt so the pipeline can follow it.</summary>
-        internal static WanAnimateJob RebuildJob(PreparedRow row, JournalRow journaled) => new WanAnimateJob
+        internal static WanAnimateJob RebuildJob(PreparedRow row, JournalRow journaled) =>
+            ToJob(row, journaled.RequestId ?? string.Empty, JournalAccess.LastKnownStatus(journaled), journaled.StatusUrl, journaled.ResponseUrl, journaled.SubmittedAt ?? default);
+
+        /// <summary>The job object for a row: from Segmind's submit answer, or rebuilt from the journal on a re-run.</summary>
+        private static WanAnimateJob ToJob(PreparedRow row, string requestId, string status, Uri? statusUrl, Uri? responseUrl, DateTimeOffset submittedAt) => new WanAnimateJob
         {
-            RequestId = journaled.RequestId ?? string.Empty,
-            Status = JournalAccess.LastKnownStatus(journaled),
-            StatusUrl = journaled.StatusUrl?.AbsoluteUri,
-            ResponseUrl = journaled.ResponseUrl?.AbsoluteUri,
-            SubmittedAt = journaled.SubmittedAt ?? default,
+            RequestId = requestId,
+            Status = status,
+            StatusUrl = statusUrl?.AbsoluteUri,
+            ResponseUrl = responseUrl?.AbsoluteUri,
+            SubmittedAt = submittedAt,
             InputVideo = row.InputVideo,
             ReferenceImage = row.ReferenceImage,
             Prompt = row.Request.Prompt,
@@ -401,23 +405,7 @@ namespace Segmind.WanAnimate.Infrastructure
 
             ReportSubmits(sink, ref _submitted);
             sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
-            return new WanAnimateJob
-            {
-                RequestId = submitted.RequestId,
-                Status = submitted.Status,
-                StatusUrl = submitted.StatusUrl?.AbsoluteUri,
-                ResponseUrl = submitted.ResponseUrl?.AbsoluteUri,
-                SubmittedAt = submitted.SubmittedAt,
-                InputVideo = row.InputVideo,
-                ReferenceImage = row.ReferenceImage,
-                Prompt = row.Request.Prompt,
-                Mode = row.Request.Mode,
-                Resolution = row.Request.Resolution,
-                Seed = row.Request.Seed,
-                Base64 = row.Request.Base64,
-                RowId = row.RowId,
-                Row = row.Row,
-            };
+            return ToJob(row, submitted.RequestId, submitted.Status, submitted.StatusUrl, submitted.ResponseUrl, submitted.SubmittedAt);
         }
 
         private void ReportSubmits(IOperationSink sink, ref int counter)
