@@ -103,7 +103,7 @@ public sealed class PacingGateTests
     {
         var clock = new ManualClock();
         using var gate = new RequestGate(new RequestGateOptions { RequestsPerMinute = 6, Burst = 1 }, clock);
-        gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask().Result.Dispose();
+        GrantedAtOnce(gate.EnterAsync(RequestKind.Status, CancellationToken.None)).Dispose();
 
         using var cancellation = new CancellationTokenSource();
         var cancelled = gate.EnterAsync(RequestKind.Status, cancellation.Token).AsTask();
@@ -211,8 +211,7 @@ public sealed class PacingGateTests
         {
             clock.Advance(TimeSpan.FromSeconds(60));
             var slot = gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask();
-            Assert.True(slot.IsCompletedSuccessfully);
-            slot.Result.Dispose();
+            GrantedAtOnce(slot).Dispose();
         }
 
         gate.ReportRateLimited(null);
@@ -227,7 +226,7 @@ public sealed class PacingGateTests
         Assert.Null(gate.EffectiveRequestsPerMinute);
         for (var i = 0; i < 30; i++)
         {
-            gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask().Result.Dispose();
+            GrantedAtOnce(gate.EnterAsync(RequestKind.Status, CancellationToken.None)).Dispose();
             clock.Advance(TimeSpan.FromSeconds(1));
         }
 
@@ -263,7 +262,7 @@ public sealed class PacingGateTests
             var granted = waiting.Single(w => w.Task.IsCompleted);
             order.Add(granted.Name);
             waiting.Remove(granted);
-            granted.Task.Result.Dispose();
+            GrantedAtOnce(granted.Task).Dispose();
         }
 
         Assert.Equal(
@@ -288,7 +287,7 @@ public sealed class PacingGateTests
     {
         var clock = new ManualClock();
         using var gate = new RequestGate(new RequestGateOptions { RequestsPerMinute = 1, Burst = 1 }, clock);
-        gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask().Result.Dispose();
+        GrantedAtOnce(gate.EnterAsync(RequestKind.Status, CancellationToken.None)).Dispose();
         var waiting = gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask();
         clock.Advance(TimeSpan.FromSeconds(5));
         Assert.False(waiting.IsCompleted);
@@ -338,5 +337,14 @@ public sealed class PacingGateTests
         while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
         {
         }
+    }
+
+    /// <summary>The slot of a request the gate must have granted already (the manual clock never blocks a thread).</summary>
+    private static IDisposable GrantedAtOnce(ValueTask<IDisposable> entry) => GrantedAtOnce(entry.AsTask());
+
+    private static IDisposable GrantedAtOnce(Task<IDisposable> entry)
+    {
+        Assert.True(entry.IsCompletedSuccessfully, "The gate should have granted this request at once.");
+        return entry.GetAwaiter().GetResult();
     }
 }
