@@ -22,6 +22,7 @@ namespace Segmind.Client
         private readonly Func<TimeSpan, CancellationToken, Task> _delay;
         private readonly Func<TimeSpan> _clock;
         private readonly IJobStatusSource _statusSource;
+        private ResolvedBaseUri? _resolvedBase;
         private int _disposed;
 
         public SegmindClient(SegmindClientOptions options)
@@ -53,7 +54,7 @@ namespace Segmind.Client
             request.Validate();
             RequireKey();
             var ready = await UploadLocalInputsAsync(request, cancellationToken).ConfigureAwait(false);
-            return await SubmitAsync(WanAnimateRequest.Slug, ready.ToParameters(), cancellationToken).ConfigureAwait(false);
+            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>POST <c>/v2/{slug}</c> with the parameters as JSON.</summary>
@@ -66,7 +67,12 @@ namespace Segmind.Client
 
             ThrowIfDisposed();
             var body = JsonSerializer.SerializeToUtf8Bytes(parameters);
-            var call = new ApiCall(HttpMethod.Post, new Uri(BaseUri(), "v2/" + EscapeSlug(slug)), RequestKind.Submit, "submit the job")
+            return await SubmitBodyAsync(SubmitUri(slug), body, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken)
+        {
+            var call = new ApiCall(HttpMethod.Post, submitUri, RequestKind.Submit, "submit the job")
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.RequestTimeout,
@@ -85,10 +91,11 @@ namespace Segmind.Client
             }
 
             ThrowIfDisposed();
-            var uri = job.StatusUrl ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId) + "/status");
+            var given = job.StatusUrl;
+            var uri = given ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId) + "/status");
             var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Status, $"check the status of job '{job.RequestId}'")
             {
-                UriField = job.StatusUrl is null ? "BaseUri" : "StatusUrl",
+                UriField = given is null ? "BaseUri" : "StatusUrl",
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
             };
@@ -106,10 +113,11 @@ namespace Segmind.Client
             }
 
             ThrowIfDisposed();
-            var uri = job.ResponseUrl ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId));
+            var given = job.ResponseUrl;
+            var uri = given ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId));
             var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Result, $"get the result of job '{job.RequestId}'")
             {
-                UriField = job.ResponseUrl is null ? "BaseUri" : "ResponseUrl",
+                UriField = given is null ? "BaseUri" : "ResponseUrl",
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
             };
@@ -134,24 +142,37 @@ namespace Segmind.Client
         /// answers) that outlast the retries do not: the job is polled again on its back-off until the timeout, whose
         /// message then names the last failure.
         /// </remarks>
-        public async Task<JobResult> WaitAsync(JobReference job, TimeSpan? timeout = null, IProgress<JobStatus>? progress = null, CancellationToken cancellationToken = default)
+        public Task<JobResult> WaitAsync(JobReference job, TimeSpan? timeout = null, IProgress<JobStatus>? progress = null, CancellationToken cancellationToken = default)
         {
-            if (job is null)
+            // Not an async method: the poller's task is handed back as is, so a wait holds no state machine of its own.
+            // What the checks below throw still arrives as a faulted task, as it would from an async method.
+            try
             {
-                throw new ArgumentNullException(nameof(job));
-            }
+                if (job is null)
+                {
+                    throw new ArgumentNullException(nameof(job));
+                }
 
-            ThrowIfDisposed();
-            var limit = timeout ?? _options.WaitTimeout;
-            if (limit < TimeSpan.Zero && limit != Timeout.InfiniteTimeSpan)
+                ThrowIfDisposed();
+                var limit = timeout ?? _options.WaitTimeout;
+                if (limit < TimeSpan.Zero && limit != Timeout.InfiniteTimeSpan)
+                {
+                    throw new SegmindValidationException("Timeout", "The wait timeout must not be negative.");
+                }
+
+                var schedule = _options.PollSchedule ?? PollSchedule.Default;
+                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
+                var deadline = poller.DeadlineAfter(limit);
+                return poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress);
+            }
+            catch (OperationCanceledException cancelled)
             {
-                throw new SegmindValidationException("Timeout", "The wait timeout must not be negative.");
+                return Task.FromCanceled<JobResult>(cancelled.CancellationToken.IsCancellationRequested ? cancelled.CancellationToken : new CancellationToken(true));
             }
-
-            var schedule = _options.PollSchedule ?? PollSchedule.Default;
-            var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
-            var deadline = poller.DeadlineAfter(limit);
-            return await poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress).ConfigureAwait(false);
+            catch (Exception error)
+            {
+                return Task.FromException<JobResult>(error);
+            }
         }
 
         public async Task<CreditBalance> GetCreditsAsync(CancellationToken cancellationToken = default)
@@ -298,11 +319,70 @@ namespace Segmind.Client
             return key;
         }
 
-        internal Uri BaseUri()
+        internal Uri BaseUri() => ResolvedBase().Normalized;
+
+        /// <summary>
+        /// The checked base address, worked out once per <see cref="SegmindClientOptions.BaseUri"/> value (a Uri is
+        /// immutable, so the same reference means the same address) instead of on every request.
+        /// </summary>
+        private ResolvedBaseUri ResolvedBase()
         {
-            var baseUri = UriRules.NormalizeBase(_options.BaseUri ?? SegmindClientOptions.DefaultBaseUri);
+            var given = _options.BaseUri ?? SegmindClientOptions.DefaultBaseUri;
+            var cached = _resolvedBase;
+            if (cached != null && ReferenceEquals(cached.Given, given))
+            {
+                return cached;
+            }
+
+            var baseUri = UriRules.NormalizeBase(given);
             UriRules.EnsureKeyMayBeSentTo(baseUri, "BaseUri");
-            return baseUri;
+            var resolved = new ResolvedBaseUri(given, baseUri);
+            _resolvedBase = resolved;
+            return resolved;
+        }
+
+        /// <summary>POST <c>/v2/{slug}</c>, remembered for the last slug (a client submits to one model).</summary>
+        private Uri SubmitUri(string slug)
+        {
+            var resolved = ResolvedBase();
+            var last = resolved.LastSubmit;
+            if (last != null && string.Equals(last.Slug, slug, StringComparison.Ordinal))
+            {
+                return last.Uri;
+            }
+
+            var uri = new Uri(resolved.Normalized, "v2/" + EscapeSlug(slug));
+            resolved.LastSubmit = new SlugUri(slug, uri);
+            return uri;
+        }
+
+        private sealed class ResolvedBaseUri
+        {
+            public ResolvedBaseUri(Uri given, Uri normalized)
+            {
+                Given = given;
+                Normalized = normalized;
+            }
+
+            public Uri Given { get; }
+
+            public Uri Normalized { get; }
+
+            /// <summary>Replaced whole, never edited, so a reader on another thread sees a matching pair.</summary>
+            public SlugUri? LastSubmit { get; set; }
+        }
+
+        private sealed class SlugUri
+        {
+            public SlugUri(string slug, Uri uri)
+            {
+                Slug = slug;
+                Uri = uri;
+            }
+
+            public string Slug { get; }
+
+            public Uri Uri { get; }
         }
 
         private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Shared(key, BaseUri());

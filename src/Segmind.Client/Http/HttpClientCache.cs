@@ -37,7 +37,10 @@ namespace Segmind.Client.Http
             var handler = new HttpClientHandler
             {
                 AllowAutoRedirect = allowRedirects,
-                AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+
+                // No automatic decompression: API answers are a few hundred bytes of JSON and outputs are video,
+                // already compressed, so asking for gzip only adds a decompression layer to every request.
+                AutomaticDecompression = DecompressionMethods.None,
                 UseCookies = false,
             };
 

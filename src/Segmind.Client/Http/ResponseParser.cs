@@ -196,7 +196,25 @@ namespace Segmind.Client.Http
                 throw new SegmindProtocolException($"Segmind's {what} answer for job '{requestId}' has no 'status'.", response.StatusCode, requestId);
             }
 
-            return status!;
+            return KnownState(status!);
+        }
+
+        /// <summary>The shared constant for a documented state, so a job followed for an hour keeps no copy of its own.</summary>
+        private static string KnownState(string status)
+        {
+            switch (status)
+            {
+                case JobState.Queued:
+                    return JobState.Queued;
+                case JobState.Processing:
+                    return JobState.Processing;
+                case JobState.Completed:
+                    return JobState.Completed;
+                case JobState.Failed:
+                    return JobState.Failed;
+                default:
+                    return status;
+            }
         }
 
         private static string IdOf(JsonElement root, string requestId)

@@ -180,16 +180,25 @@ namespace Segmind.Client
                 writer.WriteEndObject();
             }
 
-            using var sha = SHA256.Create();
-            var hash = sha.ComputeHash(buffer.ToArray());
-            var hex = new StringBuilder(hash.Length * 2);
-            foreach (var b in hash)
+            var hash = RowHasher.ComputeHash(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var hex = new char[hash.Length * 2];
+            for (var i = 0; i < hash.Length; i++)
             {
-                hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
+                hex[2 * i] = HexDigits[hash[i] >> 4];
+                hex[(2 * i) + 1] = HexDigits[hash[i] & 0xF];
             }
 
-            return hex.ToString();
+            return new string(hex);
         }
+
+        private const string HexDigits = "0123456789abcdef";
+
+        // Every row of a batch is hashed, and creating a SHA-256 object costs far more than hashing a few hundred
+        // bytes; one per thread is reused (an instance is not thread-safe, and netstandard2.0 has no SHA256.HashData).
+        [ThreadStatic]
+        private static SHA256? _rowHasher;
+
+        private static SHA256 RowHasher => _rowHasher ??= SHA256.Create();
 
         /// <summary>
         /// Every row's state. The first call reads the whole file; later calls read only what was appended since

@@ -44,6 +44,9 @@ namespace Segmind.Client
         private readonly ISchedulerTimer _timer;
         private readonly Random _random;
         private readonly DueQueue<Entry> _queue = new DueQueue<Entry>();
+
+        // One delegate for every job's cancellation registration, instead of a closure per job.
+        private readonly Action<object?> _cancelEntry;
         private long? _timerDueTicks;
         private int _running;
         private int _tracked;
@@ -79,6 +82,7 @@ namespace Segmind.Client
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _random = _options.RandomSeed is int seed ? new Random(seed) : new Random();
             _timer = clock.CreateTimer(Dispatch);
+            _cancelEntry = CancelEntry;
         }
 
         /// <summary>Jobs being followed now (queued or being polled).</summary>
@@ -173,7 +177,7 @@ namespace Segmind.Client
 
             if (cancellationToken.CanBeCanceled)
             {
-                var registration = cancellationToken.Register(() => CancelEntry(entry));
+                var registration = cancellationToken.Register(_cancelEntry, entry);
                 lock (_lock)
                 {
                     if (entry.Finished)
@@ -213,8 +217,9 @@ namespace Segmind.Client
             }
         }
 
-        private void CancelEntry(Entry entry)
+        private void CancelEntry(object? state)
         {
+            var entry = (Entry)state!;
             lock (_lock)
             {
                 _queue.Remove(entry);

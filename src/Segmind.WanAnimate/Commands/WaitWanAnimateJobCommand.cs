@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using System.Threading.Tasks;
 using Segmind.Client;
 using Segmind.WanAnimate.Infrastructure;
 
@@ -98,11 +99,11 @@ namespace Segmind.WanAnimate.Commands
             }
 
             var single = RequestId.Length == 1;
-            var statusUrl = single ? JobAddress.Parse(StatusUrl) : null;
-            var responseUrl = single ? JobAddress.Parse(ResponseUrl) : null;
+
+            // Addresses are kept as text until each request: a wait over thousands of jobs holds as little per job as it can.
+            var statusUrl = single ? JobAddress.ParseText(StatusUrl) : null;
+            var responseUrl = single ? JobAddress.ParseText(ResponseUrl) : null;
             var inputs = single ? JobInputs.FromPipelineObject(InputObject) : null;
-            var timeout = Timeout;
-            var journal = Journal;
             foreach (var id in RequestId)
             {
                 if (string.IsNullOrWhiteSpace(id))
@@ -110,16 +111,9 @@ namespace Segmind.WanAnimate.Commands
                     continue;
                 }
 
-                var reference = new JobReference(id, statusUrl, responseUrl);
+                var reference = JobReference.FromUrlText(id, statusUrl, responseUrl);
                 var target = JobAddress.TargetOf(InputObject, id);
-                Dispatch(async (sink, cancellation) =>
-                {
-                    var result = await JobWaiter.WaitAsync(Client, reference, timeout, _progress, target, null, sink, cancellation, journal).ConfigureAwait(false);
-                    if (result != null)
-                    {
-                        sink.WriteObject(ModelFactory.ToResult(result, inputs, responseUrl?.AbsoluteUri ?? reference.ResponseUrl?.AbsoluteUri));
-                    }
-                });
+                Dispatch(new WaitWork(this, reference, target, inputs).RunAsync);
             }
         }
 
@@ -158,5 +152,32 @@ namespace Segmind.WanAnimate.Commands
         }
 
         internal override void OnAllWorkDone(IOperationSink sink) => _progress.Finish(sink);
+
+        /// <summary>One piped job's wait: what it needs and nothing else, in one object rather than a closure over the cmdlet's locals.</summary>
+        private sealed class WaitWork
+        {
+            private readonly WaitWanAnimateJobCommand _command;
+            private readonly JobReference _reference;
+            private readonly object _target;
+            private readonly JobInputs? _inputs;
+
+            public WaitWork(WaitWanAnimateJobCommand command, JobReference reference, object target, JobInputs? inputs)
+            {
+                _command = command;
+                _reference = reference;
+                _target = target;
+                _inputs = inputs;
+            }
+
+            public async Task RunAsync(IOperationSink sink, CancellationToken cancellation)
+            {
+                var command = _command;
+                var result = await JobWaiter.WaitAsync(command.Client, _reference, command.Timeout, command._progress, _target, null, sink, cancellation, command.Journal).ConfigureAwait(false);
+                if (result != null)
+                {
+                    sink.WriteObject(ModelFactory.ToResult(result, _inputs, _reference.ResponseUrl?.AbsoluteUri));
+                }
+            }
+        }
     }
 }

@@ -21,5 +21,11 @@ namespace Segmind.WanAnimate.Infrastructure
 
         /// <summary>A one-line summary of where the work stands (shown as a job's StatusMessage).</summary>
         void SetStatus(string message);
+
+        /// <summary>False only when verbose messages are certainly discarded, so per-item messages need not be formatted.</summary>
+        bool VerboseWanted { get; }
+
+        /// <summary>False when <see cref="SetStatus"/> discards its message, so per-item summaries need not be formatted.</summary>
+        bool StatusWanted { get; }
     }
 }

@@ -18,6 +18,9 @@ namespace Segmind.WanAnimate.Infrastructure
                 : null;
         }
 
+        /// <summary>The same check as <see cref="Parse"/>, keeping the (trimmed) text instead of the parsed address.</summary>
+        public static string? ParseText(string? value) => Parse(value) is null ? null : value!.Trim();
+
         /// <summary>What errors point at: the piped object when there was one, else the request id.</summary>
         public static object TargetOf(PSObject? input, string requestId) =>
             input == null || input.BaseObject is string ? requestId : (object)input;

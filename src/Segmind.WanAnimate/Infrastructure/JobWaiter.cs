@@ -28,11 +28,11 @@ namespace Segmind.WanAnimate.Infrastructure
             progress.Added(sink);
             try
             {
-                var result = await client.WaitAsync(reference, timeout, new PollObserver(progress, sink), cancellation).ConfigureAwait(false);
+                var result = await client.WaitAsync(reference, timeout, progress.ObserverFor(sink), cancellation).ConfigureAwait(false);
                 progress.Completed(sink);
                 if (journal != null)
                 {
-                    JournalAccess.RecordAfter(sink, () => journal.RecordOutcome(rowId, result), "job " + result.RequestId + " completed");
+                    RecordCompleted(sink, journal, rowId, result);
                 }
 
                 return result;
@@ -42,7 +42,7 @@ namespace Segmind.WanAnimate.Infrastructure
                 progress.Failed(sink);
                 if (journal != null)
                 {
-                    JournalAccess.RecordAfter(sink, () => journal.RecordFailed(rowId, reference.RequestId, ex.ServerMessage ?? ex.Message, null), "job " + reference.RequestId + " FAILED");
+                    RecordFailed(sink, journal, rowId, reference.RequestId, ex);
                 }
 
                 sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
@@ -56,20 +56,29 @@ namespace Segmind.WanAnimate.Infrastructure
             return null;
         }
 
-        /// <summary>Called by the core after each poll; deliberately not Progress&lt;T&gt;, which would post to a synchronization context.</summary>
-        private sealed class PollObserver : IProgress<JobStatus>
+        // Outside WaitAsync: a lambda there would make every wait allocate and keep its captured variables, journal or not.
+        private static void RecordCompleted(IOperationSink sink, BatchJournal journal, string? rowId, JobResult result) =>
+            JournalAccess.RecordAfter(sink, () => journal.RecordOutcome(rowId, result), "job " + result.RequestId + " completed");
+
+        private static void RecordFailed(IOperationSink sink, BatchJournal journal, string? rowId, string requestId, SegmindJobFailedException ex) =>
+            JournalAccess.RecordAfter(sink, () => journal.RecordFailed(rowId, requestId, ex.ServerMessage ?? ex.Message, null), "job " + requestId + " FAILED");
+    }
+
+    /// <summary>Called by the core after each poll; deliberately not Progress&lt;T&gt;, which would post to a synchronization context.</summary>
+    internal sealed class PollObserver : IProgress<JobStatus>
+    {
+        private readonly WaitProgress _progress;
+        private readonly IOperationSink _sink;
+
+        public PollObserver(WaitProgress progress, IOperationSink sink)
         {
-            private readonly WaitProgress _progress;
-            private readonly IOperationSink _sink;
-
-            public PollObserver(WaitProgress progress, IOperationSink sink)
-            {
-                _progress = progress;
-                _sink = sink;
-            }
-
-            public void Report(JobStatus value) => _progress.Polled(_sink);
+            _progress = progress;
+            _sink = sink;
         }
+
+        public IOperationSink Sink => _sink;
+
+        public void Report(JobStatus value) => _progress.Polled(_sink);
     }
 
     /// <summary>-Timeout and -PollInterval, shared by Wait-WanAnimateJob and Invoke-WanAnimate.</summary>

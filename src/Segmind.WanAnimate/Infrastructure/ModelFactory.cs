@@ -173,8 +173,15 @@ namespace Segmind.WanAnimate.Infrastructure
                 RowId = ReadString(input!, "RowId"),
                 Row = (int?)ReadLong(input!, "Row"),
             };
-            return inputs;
+
+            // Nothing to carry into the result (a bare object with a request id): keep nothing for the whole wait.
+            return inputs.IsEmpty ? null : inputs;
         }
+
+        /// <summary>True when <see cref="ApplyTo"/> would only set what a new result already has (every field null).</summary>
+        private bool IsEmpty =>
+            SubmittedAt is null && InputVideo is null && ReferenceImage is null && Prompt is null && Mode is null
+            && Resolution is null && Seed is null && RowId is null && Row is null;
 
         public void ApplyTo(WanAnimateResult result)
         {

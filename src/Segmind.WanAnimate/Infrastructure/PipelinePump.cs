@@ -1,5 +1,5 @@
 using System;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -14,39 +14,67 @@ namespace Segmind.WanAnimate.Infrastructure
     {
         private static readonly Action<Cmdlet> WakeUp = _ => { };
 
-        private readonly BlockingCollection<Action<Cmdlet>> _queue = new BlockingCollection<Action<Cmdlet>>();
+        // A plain locked queue rather than a BlockingCollection: its semaphore spins before it blocks, which on a busy
+        // machine takes CPU from the very requests being waited for, and it woke the pipeline thread once per item.
+        // Here producers signal only a consumer that is actually asleep, and it then takes everything queued.
+        private readonly object _lock = new object();
+        private readonly Queue<Action<Cmdlet>> _queue = new Queue<Action<Cmdlet>>();
         private readonly CancellationToken _cancellation;
+        private readonly CancellationTokenRegistration _wakeOnCancel;
+        private bool _consumerWaiting;
+        private bool _disposed;
         private int _pending;
 
-        public PipelinePump(CancellationToken cancellation)
+        public PipelinePump(CancellationToken cancellation, bool verboseWanted = true)
         {
             _cancellation = cancellation;
+            VerboseWanted = verboseWanted;
+            _wakeOnCancel = cancellation.Register(state => ((PipelinePump)state!).WakeConsumer(), this);
         }
+
+        public bool VerboseWanted { get; }
+
+        public bool StatusWanted => false;
 
         public int Pending => Volatile.Read(ref _pending);
 
         public void Start(Func<IOperationSink, CancellationToken, Task> work)
         {
             Interlocked.Increment(ref _pending);
-            Task.Run(async () =>
+
+            // Straight onto the thread pool, not Task.Run: that would keep an unwrapping task per job until the job ends.
+            ThreadPool.QueueUserWorkItem(_ => _ = RunAsync(work));
+        }
+
+        /// <summary>One unit of work, in one state machine: a batch keeps one of these per job it follows.</summary>
+        private async Task RunAsync(Func<IOperationSink, CancellationToken, Task> work)
+        {
+            try
             {
-                try
+                await work(this, _cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                WriteError(ErrorMapper.ToErrorRecord(ex, null));
+            }
+            finally
+            {
+                // Everything the work produced was queued before this, so "nothing pending and queue empty" means done.
+                // Only the last one needs to wake DrainAll, which re-checks Pending after every item it takes.
+                if (Interlocked.Decrement(ref _pending) == 0)
                 {
-                    await OperationRunner.RunSafelyAsync(work, this, _cancellation).ConfigureAwait(false);
-                }
-                finally
-                {
-                    // Everything the work produced was queued before this, so "nothing pending and queue empty" means done.
-                    Interlocked.Decrement(ref _pending);
                     Post(WakeUp);
                 }
-            });
+            }
         }
 
         /// <summary>Writes whatever is ready, without waiting.</summary>
         public void DrainReady(Cmdlet cmdlet)
         {
-            while (_queue.TryTake(out var action))
+            while (TryTake(out var action))
             {
                 action(cmdlet);
             }
@@ -55,10 +83,68 @@ namespace Segmind.WanAnimate.Infrastructure
         /// <summary>Writes everything as it arrives until all work has ended. Throws OperationCanceledException when the pipeline is stopped.</summary>
         public void DrainAll(Cmdlet cmdlet)
         {
-            while (Pending > 0 || _queue.Count > 0)
+            while (true)
             {
-                var action = _queue.Take(_cancellation);
+                Action<Cmdlet> action;
+                lock (_lock)
+                {
+                    while (_queue.Count == 0)
+                    {
+                        // Work decrements Pending before it posts its wake-up, and posting takes this lock: no wake-up is lost.
+                        if (Pending == 0)
+                        {
+                            return;
+                        }
+
+                        ThrowIfStoppedOrDisposed();
+                        _consumerWaiting = true;
+                        try
+                        {
+                            Monitor.Wait(_lock);
+                        }
+                        finally
+                        {
+                            _consumerWaiting = false;
+                        }
+                    }
+
+                    ThrowIfStoppedOrDisposed();
+                    action = _queue.Dequeue();
+                }
+
                 action(cmdlet);
+            }
+        }
+
+        private bool TryTake(out Action<Cmdlet> action)
+        {
+            lock (_lock)
+            {
+                if (_queue.Count == 0)
+                {
+                    action = null!;
+                    return false;
+                }
+
+                action = _queue.Dequeue();
+                return true;
+            }
+        }
+
+        private void ThrowIfStoppedOrDisposed()
+        {
+            _cancellation.ThrowIfCancellationRequested();
+            if (_disposed)
+            {
+                throw new ObjectDisposedException(nameof(PipelinePump));
+            }
+        }
+
+        private void WakeConsumer()
+        {
+            lock (_lock)
+            {
+                Monitor.PulseAll(_lock);
             }
         }
 
@@ -76,20 +162,32 @@ namespace Segmind.WanAnimate.Infrastructure
         {
         }
 
-        public void Dispose() => _queue.Dispose();
+        public void Dispose()
+        {
+            _wakeOnCancel.Dispose();
+            lock (_lock)
+            {
+                _disposed = true;
+                _queue.Clear();
+                Monitor.PulseAll(_lock);
+            }
+        }
 
         private void Post(Action<Cmdlet> action)
         {
-            try
+            lock (_lock)
             {
-                _queue.Add(action);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The cmdlet has ended (stopped); late output of cancelled work has nowhere to go.
-            }
-            catch (InvalidOperationException)
-            {
+                if (_disposed)
+                {
+                    // The cmdlet has ended (stopped); late output of cancelled work has nowhere to go.
+                    return;
+                }
+
+                _queue.Enqueue(action);
+                if (_consumerWaiting)
+                {
+                    Monitor.Pulse(_lock);
+                }
             }
         }
     }
@@ -99,10 +197,15 @@ namespace Segmind.WanAnimate.Infrastructure
     {
         private readonly Cmdlet _cmdlet;
 
-        public DirectSink(Cmdlet cmdlet)
+        public DirectSink(Cmdlet cmdlet, bool verboseWanted = true)
         {
             _cmdlet = cmdlet;
+            VerboseWanted = verboseWanted;
         }
+
+        public bool VerboseWanted { get; }
+
+        public bool StatusWanted => false;
 
         public void WriteObject(object value) => _cmdlet.WriteObject(value);
 

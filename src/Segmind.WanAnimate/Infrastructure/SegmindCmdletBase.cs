@@ -70,7 +70,7 @@ namespace Segmind.WanAnimate.Infrastructure
             }
             else
             {
-                _pump = new PipelinePump(_stopping.Token);
+                _pump = new PipelinePump(_stopping.Token, VerboseWanted());
             }
         }
 
@@ -102,7 +102,7 @@ namespace Segmind.WanAnimate.Infrastructure
                 throw new PipelineStoppedException();
             }
 
-            OnAllWorkDone(new DirectSink(this));
+            OnAllWorkDone(new DirectSink(this, VerboseWanted()));
         }
 
         protected sealed override void StopProcessing()
@@ -131,6 +131,36 @@ namespace Segmind.WanAnimate.Infrastructure
             if (options.ApiKey != null && (limit.HasValue || rate.HasValue))
             {
                 RequestGateRegistry.Configure(options.ApiKey, options.BaseUri, limit, rate);
+            }
+        }
+
+        /// <summary>
+        /// Whether this invocation's verbose messages may be shown: false only when -Verbose:$false was given, or neither
+        /// -Verbose nor -Debug was and $VerbosePreference is SilentlyContinue or Ignore. When unsure, true: formatting a
+        /// message nobody reads costs a little time, dropping one somebody asked for would be wrong.
+        /// </summary>
+        internal bool VerboseWanted()
+        {
+            var bound = MyInvocation.BoundParameters;
+            if (bound.TryGetValue("Verbose", out var verbose))
+            {
+                return !(verbose is SwitchParameter flag) || flag.IsPresent;
+            }
+
+            if (bound.ContainsKey("Debug"))
+            {
+                return true;
+            }
+
+            try
+            {
+                var preference = GetVariableValue("VerbosePreference");
+                return !(LanguagePrimitives.TryConvertTo<ActionPreference>(preference, out var value)
+                    && (value == ActionPreference.SilentlyContinue || value == ActionPreference.Ignore));
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException || ex is ArgumentException || ex is InvalidCastException)
+            {
+                return true;
             }
         }
 

@@ -96,6 +96,11 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void SetStatus(string message) => Volatile.Write(ref _status, message);
 
+        // A job keeps its Verbose stream whatever the preference: Receive-Job decides what to show.
+        bool IOperationSink.VerboseWanted => true;
+
+        bool IOperationSink.StatusWanted => true;
+
         protected override void Dispose(bool disposing)
         {
             if (disposing)

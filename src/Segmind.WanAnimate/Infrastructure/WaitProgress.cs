@@ -25,6 +25,7 @@ namespace Segmind.WanAnimate.Infrastructure
         private int _failed;
         private int _ended;
         private long _lastPostTicks = long.MinValue;
+        private PollObserver? _observer;
 
         public WaitProgress(int activityId, string activity = DefaultActivity)
         {
@@ -33,6 +34,19 @@ namespace Segmind.WanAnimate.Infrastructure
         }
 
         public int Total => Volatile.Read(ref _total);
+
+        /// <summary>The poll observer for <paramref name="sink"/>, one shared by every job that writes there.</summary>
+        public PollObserver ObserverFor(IOperationSink sink)
+        {
+            var observer = Volatile.Read(ref _observer);
+            if (observer == null || !ReferenceEquals(observer.Sink, sink))
+            {
+                observer = new PollObserver(this, sink);
+                Volatile.Write(ref _observer, observer);
+            }
+
+            return observer;
+        }
 
         public void Added(IOperationSink sink)
         {

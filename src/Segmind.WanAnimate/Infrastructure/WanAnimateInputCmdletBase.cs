@@ -404,13 +404,22 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             ReportSubmits(sink, ref _submitted);
-            sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
+            if (sink.VerboseWanted)
+            {
+                sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
+            }
+
             return ToJob(row, submitted.RequestId, submitted.Status, submitted.StatusUrl, submitted.ResponseUrl, submitted.SubmittedAt);
         }
 
         private void ReportSubmits(IOperationSink sink, ref int counter)
         {
             Interlocked.Increment(ref counter);
+            if (!sink.StatusWanted)
+            {
+                return;
+            }
+
             sink.SetStatus(string.Format(
                 CultureInfo.InvariantCulture, "{0} submitted, {1} not submitted.", Volatile.Read(ref _submitted), Volatile.Read(ref _notSubmitted)));
         }
