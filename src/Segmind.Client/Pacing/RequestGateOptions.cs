@@ -1,5 +1,4 @@
 using System;
-using System.Net;
 
 namespace Segmind.Client
 {
@@ -59,26 +58,8 @@ namespace Segmind.Client
             return new RequestGateOptions
             {
                 ThrottleLimit = DefaultThrottleLimit,
-                RequestsPerMinute = IsLoopback(baseUri) ? (double?)null : DefaultRequestsPerMinute,
+                RequestsPerMinute = Http.UriRules.IsLoopback(baseUri) ? (double?)null : DefaultRequestsPerMinute,
             };
-        }
-
-        /// <summary>True for <c>localhost</c> and loopback IP addresses.</summary>
-        public static bool IsLoopback(Uri uri)
-        {
-            if (uri is null)
-            {
-                throw new ArgumentNullException(nameof(uri));
-            }
-
-            if (uri.IsLoopback)
-            {
-                return true;
-            }
-
-            var host = uri.IdnHost.Trim('[', ']');
-            return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
-                || (IPAddress.TryParse(host, out var address) && IPAddress.IsLoopback(address));
         }
 
         public RequestGateOptions Clone() => new RequestGateOptions
