@@ -56,7 +56,7 @@ namespace Segmind.WanAnimate.Commands
         [SecondsTimeSpanTransformation]
         public TimeSpan Timeout { get; set; } = TimeSpan.FromHours(1);
 
-        /// <summary>A fixed delay between status checks; without it, checks back off from 2 to 15 seconds.</summary>
+        /// <summary>A fixed delay between status checks; without it, checks back off from 2 to 13 seconds.</summary>
         [Parameter]
         [SecondsTimeSpanTransformation]
         public TimeSpan? PollInterval { get; set; }
