@@ -32,10 +32,21 @@ namespace Segmind.Client
         public string? Output { get; }
         public DateTimeOffset RetrievedAt { get; }
 
+        /// <summary>
+        /// Url for anything address-like (a scheme's colon or a file name's dot, which the base64 alphabet lacks), so an
+        /// unusable address such as <c>file:</c> or a relative path is refused as an address, not misread as base64.
+        /// </summary>
         public OutputKind OutputKind =>
             string.IsNullOrEmpty(Output) ? OutputKind.None
-            : Output!.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || Output.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? OutputKind.Url
+            : LooksLikeAddress(Output!) ? OutputKind.Url
             : OutputKind.Base64;
+
+        private static bool LooksLikeAddress(string output)
+        {
+            // Only the start is inspected: base64 outputs are megabytes long.
+            var head = output.Length > 512 ? output.Substring(0, 512) : output;
+            return head.IndexOf(':') >= 0 || head.IndexOf('.') >= 0 || head.IndexOf('\\') >= 0;
+        }
 
         /// <summary>Seconds of inference, from metrics (<c>inference_time</c>), when reported.</summary>
         public double? InferenceTime => MetricNumber("inference_time");
