@@ -76,6 +76,42 @@ public sealed class SecurityFileTests : IAsyncLifetime
         AssertStrictlyInside(target, root.Path, result, requestId);
     }
 
+    [Theory]
+    [InlineData("con", "_con.mp4")]
+    [InlineData("LPT1", "_LPT1.mp4")]
+    public void A_device_name_id_is_saved_under_a_usable_name(string requestId, string expectedName)
+    {
+        ServeOneJob(requestId, output: _stub.BaseUri + "outputs/video.mp4");
+        using var target = new TemporaryDirectory();
+        using var session = new PowerShellSession(_stub.BaseUri, Key);
+
+        var result = session.Run("Save-WanAnimateOutput -RequestId $args[1] -ResponseUrl $args[2] -Directory $args[0]", target.Path, requestId, _stub.BaseUri + "v2/requests/job/result");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(expectedName, Path.GetFileName(Assert.Single(result.Objects("WanAnimateResult")).Get<string>("OutputFile")));
+    }
+
+    [Fact]
+    public void A_very_long_id_is_saved_under_a_shortened_name_that_stays_distinct()
+    {
+        var first = new string('a', 400);
+        var second = new string('a', 399) + "b";
+        using var target = new TemporaryDirectory();
+        var names = new List<string>();
+        foreach (var requestId in new[] { first, second })
+        {
+            ServeOneJob(requestId, output: _stub.BaseUri + "outputs/video.mp4");
+            using var session = new PowerShellSession(_stub.BaseUri, Key);
+            var result = session.Run("Save-WanAnimateOutput -RequestId $args[1] -ResponseUrl $args[2] -Directory $args[0]", target.Path, requestId, _stub.BaseUri + "v2/requests/job/result");
+            Assert.Empty(result.Errors);
+            names.Add(Path.GetFileName(Assert.Single(result.Objects("WanAnimateResult")).Get<string>("OutputFile")!));
+        }
+
+        Assert.All(names, name => Assert.InRange(name.Length, 20, 130));
+        Assert.NotEqual(names[0], names[1]);
+        Assert.Equal(2, Directory.GetFiles(target.Path, "*.mp4").Length);
+    }
+
     public static TheoryData<string> OddOutputs => new()
     {
         "file:///outside/evil.mp4",
