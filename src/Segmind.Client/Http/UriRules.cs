@@ -9,6 +9,10 @@ namespace Segmind.Client.Http
         public static bool IsHttp(Uri uri) =>
             uri.IsAbsoluteUri && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
+        /// <summary>Parses <paramref name="text"/> as an absolute http or https address.</summary>
+        public static bool TryParseHttp(string text, out Uri uri) =>
+            Uri.TryCreate(text, UriKind.Absolute, out uri!) && IsHttp(uri);
+
         public static bool IsLoopback(Uri uri)
         {
             if (!uri.IsAbsoluteUri)

@@ -479,7 +479,7 @@ namespace Segmind.Client
             }
 
             var trimmed = location!.Trim();
-            if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (!Http.UriRules.TryParseHttp(trimmed, out var uri))
             {
                 return trimmed;
             }

@@ -90,7 +90,7 @@ namespace Segmind.Client
             }
 
             var trimmed = text.Trim();
-            if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (!Http.UriRules.TryParseHttp(trimmed, out _))
             {
                 throw new SegmindValidationException(field, $"The {field} is not an absolute http or https address.");
             }

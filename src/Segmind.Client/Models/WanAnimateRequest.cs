@@ -154,9 +154,7 @@ namespace Segmind.Client
             var text = value!.Trim();
             if (LooksLikeUrl(text))
             {
-                if (!Uri.TryCreate(text, UriKind.Absolute, out var uri)
-                    || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-                    || string.IsNullOrEmpty(uri.Host))
+                if (!Http.UriRules.TryParseHttp(text, out var uri) || string.IsNullOrEmpty(uri.Host))
                 {
                     throw new SegmindValidationException(field, $"{field} '{text}' is not an absolute http or https URL.");
                 }
