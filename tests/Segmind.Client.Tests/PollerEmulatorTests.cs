@@ -67,20 +67,17 @@ public sealed class PollerEmulatorTests : IClassFixture<EmulatorFixture>
     [Fact]
     public async Task AGateWithoutALimitLearnsTheServersLimitAndNoRowFails()
     {
-        // 20 requests an emulated minute at 1 emulated second = 10 ms: about 33 a real second, far below what the
-        // client could send on loopback, so the emulator refuses and the gate must slow down rather than fail rows.
-        _emulator.Server.Options.RequestsPerMinute = 20;
+        // 5 requests an emulated minute at 1 emulated second = 10 ms: about 8 a real second, far below what the
+        // client sends on loopback even on a busy machine (the submits go 4 at a time), so the emulator refuses and
+        // the gate must slow down rather than fail rows.
+        _emulator.Server.Options.RequestsPerMinute = 5;
         _emulator.Server.Reset();
 
         using var gate = new RequestGate(new RequestGateOptions { ThrottleLimit = 4 });
         using var client = _emulator.CreateClient(gate, options => options.Retry.MaxAttempts = 6);
         using var poller = new JobPoller(client);
 
-        var jobs = new List<SubmittedJob>();
-        for (var i = 0; i < 10; i++)
-        {
-            jobs.Add(await client.SubmitAsync(TestClientOptions.Request("limited " + i)));
-        }
+        var jobs = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => client.SubmitAsync(TestClientOptions.Request("limited " + i))));
 
         var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
         var results = await Task.WhenAll(jobs.Select(job => poller.Track(job.ToReference(), client.Options.PollSchedule, deadline)))
