@@ -7,7 +7,8 @@
     importable module folder) lives in MSBuild, so `dotnet build` and `dotnet test` do the same without PowerShell.
 
     Build    dotnet build of the solution.
-    Test     dotnet test of the solution, then the Pester 5 scenarios in tests/Pester when Pester 5 is installed.
+    Test     Every test: dotnet test of the solution, then the Pester scenarios in real pwsh under en-US, de-DE and
+             ja-JP (Pester pinned and restored from NuGet). Ends with one line of totals.
     Package  Build, then zip out/Segmind.WanAnimate into out/Segmind.WanAnimate.<version>.zip.
     Demo     Build, start the local emulator, run a three-row CSV batch through Invoke-WanAnimate, show the results.
 
@@ -53,23 +54,63 @@ function Invoke-BuildTask {
     }
 }
 
-function Invoke-TestTask {
-    Invoke-Dotnet -Arguments @('test', $solution, '-c', $Configuration)
-
-    $pester = Get-Module -ListAvailable -Name Pester |
-        Where-Object Version -GE ([version] '5.0.0') |
-        Sort-Object Version -Descending |
+function Get-PesterManifest {
+    # The pinned Pester comes from NuGet (its tools/ folder is the module) into an ignored folder of the repository,
+    # so a fresh clone needs nothing but `dotnet tool restore`.
+    $restoreProject = Join-Path $repoRoot 'tests/Pester/Restore/Pester.Restore.csproj'
+    $packages = Join-Path $repoRoot '.tools/nuget'
+    Invoke-Dotnet -Arguments @('restore', $restoreProject, '--packages', $packages)
+    $manifest = Get-ChildItem -Path (Join-Path $packages 'pester') -Filter 'Pester.psd1' -Recurse |
         Select-Object -First 1
-    if (-not $pester) {
-        Write-Warning 'Pester 5 is not installed: the scenarios in tests/Pester were skipped (Install-Module Pester -MinimumVersion 5.0).'
-        return
+    if (-not $manifest) { throw "Pester was not restored into $packages." }
+    $manifest.FullName
+}
+
+function Invoke-TestTask {
+    # Every test: the xunit suites (core, emulator, hosted module), then the Pester scenarios in real pwsh under
+    # three cultures with strict mode and $ErrorActionPreference = 'Stop'. Ends with one line of totals.
+    $totals = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    $failures = [System.Collections.Generic.List[string]]::new()
+
+    Write-Host "dotnet test $solution -c $Configuration" -ForegroundColor Cyan
+    & dotnet test $solution -c $Configuration 2>&1 | ForEach-Object {
+        $line = "$_"
+        Write-Host $line
+        if ($line -match 'Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)') {
+            $totals.Failed += [int] $Matches[1]; $totals.Passed += [int] $Matches[2]; $totals.Skipped += [int] $Matches[3]
+        }
+    }
+    if ($LASTEXITCODE -ne 0) { $failures.Add("dotnet test exited with $LASTEXITCODE") }
+
+    $pester = Get-PesterManifest
+    # This very pwsh runs the suites; as a dotnet tool it is `dotnet exec pwsh.dll`.
+    $self = (Get-Process -Id $PID).Path
+    $pwshPrefix = if ([System.IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @('exec', (Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+    $suite = Join-Path $repoRoot 'tests/Pester/Invoke-PesterSuite.ps1'
+    $resultDirectory = Join-Path $repoRoot 'out/test-results'
+    New-Item -ItemType Directory -Path $resultDirectory -Force | Out-Null
+    foreach ($culture in 'en-US', 'de-DE', 'ja-JP') {
+        Write-Host "pester in $culture" -ForegroundColor Cyan
+        $savedLang = $env:LANG; $savedAll = $env:LC_ALL
+        $env:LANG = "$($culture.Replace('-', '_')).UTF-8"; $env:LC_ALL = $env:LANG
+        try {
+            & $self @pwshPrefix -NoProfile -NonInteractive -File $suite -PesterManifest $pester -Culture $culture `
+                -ResultFile (Join-Path $resultDirectory "pester-$culture.xml") 2>&1 | ForEach-Object {
+                $line = "$_"
+                Write-Host $line
+                if ($line -match '^pester \([^)]+\): (\d+) passed, (\d+) failed, (\d+) skipped') {
+                    $totals.Passed += [int] $Matches[1]; $totals.Failed += [int] $Matches[2]; $totals.Skipped += [int] $Matches[3]
+                }
+            }
+            if ($LASTEXITCODE -ne 0) { $failures.Add("Pester in $culture exited with $LASTEXITCODE") }
+        }
+        finally {
+            $env:LANG = $savedLang; $env:LC_ALL = $savedAll
+        }
     }
 
-    Import-Module $pester -Force
-    $result = Invoke-Pester -Path (Join-Path $repoRoot 'tests/Pester') -Output Detailed -PassThru
-    if ($result.FailedCount -gt 0 -or $result.Result -ne 'Passed') {
-        throw "Pester: $($result.FailedCount) test(s) failed."
-    }
+    Write-Host "tests: $($totals.Passed) passed, $($totals.Failed) failed, $($totals.Skipped) skipped"
+    if ($failures.Count -gt 0) { throw ($failures -join '; ') }
 }
 
 function Invoke-PackageTask {
