@@ -291,6 +291,8 @@ namespace Segmind.Client
                     throw new SegmindValidationException(field, $"{field} '{item.Key}' is not an existing file.");
                 }
 
+                WanAnimateRequest.EnsureUsableLocalFile(field, item.Key, path);
+
                 if (info.Length > limit)
                 {
                     throw new SegmindValidationException(

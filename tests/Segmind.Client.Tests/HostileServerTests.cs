@@ -353,4 +353,65 @@ public sealed class HostileServerTests : IAsyncLifetime
         Assert.Contains("too large", error.Message);
         Assert.Single(_api.Requests);
     }
+
+    // ---- 4 and 7. Local inputs: regular, non-empty files, prompts within the limit, all checked before sending ----
+
+    private static string MakeFifo(TempFolder folder)
+    {
+        var path = folder.File("motion.mp4");
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", path);
+        mkfifo!.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+        return path;
+    }
+
+    [Fact]
+    public async Task AFifoAnEmptyFileOrADirectoryAsInputIsRefusedBeforeAnythingIsSent()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        using var folder = new TempFolder();
+        var fifo = MakeFifo(folder);
+        var empty = folder.File("empty.png");
+        File.WriteAllBytes(empty, Array.Empty<byte>());
+        using var client = Client();
+
+        var request = TestClientOptions.Request();
+        request.InputVideo = fifo;
+        var fromFifo = await Expect.ThrowsAsync<SegmindValidationException>(() => client.SubmitAsync(request)).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Equal("InputVideo", fromFifo.Field);
+        Assert.Contains("not a regular file", fromFifo.Message);
+
+        request = TestClientOptions.Request();
+        request.ReferenceImage = empty;
+        var fromEmpty = await Expect.ThrowsAsync<SegmindValidationException>(() => client.SubmitAsync(request));
+        Assert.Equal("ReferenceImage", fromEmpty.Field);
+        Assert.Contains("empty (0 bytes)", fromEmpty.Message);
+
+        request = TestClientOptions.Request();
+        request.InputVideo = folder.Path;
+        Assert.Equal("InputVideo", (await Expect.ThrowsAsync<SegmindValidationException>(() => client.SubmitAsync(request))).Field);
+
+        var upload = await Expect.ThrowsAsync<SegmindValidationException>(() => client.UploadFilesAsync(new[] { fifo })).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.Contains("not a regular file", upload.Message);
+
+        Assert.Empty(_api.Requests);
+    }
+
+    [Fact]
+    public async Task APromptOverTheLimitIsRefusedBeforeAnythingIsSent()
+    {
+        using var client = Client();
+        var request = TestClientOptions.Request(new string('p', WanAnimateRequest.MaxPromptLength + 1));
+
+        var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.SubmitAsync(request));
+
+        Assert.Equal("Prompt", error.Field);
+        Assert.Contains(WanAnimateRequest.MaxPromptLength.ToString(), error.Message);
+        Assert.Empty(_api.Requests);
+        TestClientOptions.Request(new string('p', WanAnimateRequest.MaxPromptLength)).Validate();
+    }
 }

@@ -132,4 +132,44 @@ public sealed class HostileServerModuleTests : IAsyncLifetime
             Assert.Contains(salvaged, File.ReadAllText(journal));
         }
     }
+
+    [Fact]
+    public void A_FIFO_or_an_empty_file_as_input_is_refused_naming_the_field_before_anything_is_sent()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        ServeJob("{}");
+        using var directory = new TemporaryDirectory();
+        var fifo = directory.File("motion.mp4");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo)!)
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var empty = directory.File("hero.png");
+        File.WriteAllBytes(empty, Array.Empty<byte>());
+        var journal = directory.File("batch.journal");
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+
+        var run = Task.Run(() => session.Run(
+            "New-WanAnimateJob -InputVideo $args[0] -ReferenceImage https://media.example.com/h.png -Prompt one -JournalPath $args[2]; "
+            + "New-WanAnimateJob -InputVideo https://media.example.com/h.mp4 -ReferenceImage $args[1] -Prompt two -JournalPath $args[2]",
+            fifo,
+            empty,
+            journal));
+        Assert.True(run.Wait(TimeSpan.FromMinutes(3)), "The command hung on the FIFO.");
+        var result = run.Result;
+
+        Assert.Equal(2, result.Errors.Count);
+        Assert.All(result.Errors, e => Assert.StartsWith("WanAnimate.InvalidArgument", e.FullyQualifiedErrorId));
+        Assert.Contains("InputVideo", result.Errors[0].ToString());
+        Assert.Contains("not a regular file", result.Errors[0].ToString());
+        Assert.Contains("ReferenceImage", result.Errors[1].ToString());
+        Assert.Contains("empty (0 bytes)", result.Errors[1].ToString());
+        Assert.Empty(_api.Calls);
+    }
 }
