@@ -134,7 +134,7 @@ public sealed class HostileServerModuleTests : IAsyncLifetime
     }
 
     [Fact]
-    public void A_FIFO_or_an_empty_file_as_input_is_refused_naming_the_field_before_anything_is_sent()
+    public async Task A_FIFO_or_an_empty_file_as_input_is_refused_naming_the_field_before_anything_is_sent()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -161,8 +161,7 @@ public sealed class HostileServerModuleTests : IAsyncLifetime
             fifo,
             empty,
             journal));
-        Assert.True(run.Wait(TimeSpan.FromMinutes(3)), "The command hung on the FIFO.");
-        var result = run.Result;
+        var result = await run.WaitAsync(TimeSpan.FromMinutes(3));
 
         Assert.Equal(2, result.Errors.Count);
         Assert.All(result.Errors, e => Assert.StartsWith("WanAnimate.InvalidArgument", e.FullyQualifiedErrorId));
