@@ -179,7 +179,8 @@ namespace Segmind.Client
                 {
                     using (var source = await content!.ReadAsStreamAsync().ConfigureAwait(false))
                     {
-                        length = await CopyAsync(source, partial.Stream, idle: null, cancellationToken).ConfigureAwait(false);
+                        // The run's own timeout bounds the time; the cap bounds the size.
+                        length = await CopyAsync(source, partial.Stream, idle: null, cancellationToken, new DownloadBudget(_clock, MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId ?? "run")).ConfigureAwait(false);
                     }
 
                     var expected = content.Headers.ContentLength;
@@ -356,6 +357,7 @@ namespace Segmind.Client
 
         private async Task<DownloadedOutput> SaveBase64Async(string encoded, string requestId, string destination, bool overwrite, CancellationToken cancellationToken)
         {
+            DownloadBudgetFor(requestId, _options.RequestTimeout).CheckDeclared(encoded.Length / 4L * 3);
             using (var partial = new PartialFile(destination, 4096))
             {
                 long length;
@@ -416,6 +418,8 @@ namespace Segmind.Client
                     }
 
                     var expected = response.Content?.Headers.ContentLength;
+                    var budget = DownloadBudgetFor(requestId, idle);
+                    budget.CheckDeclared(expected);
                     using (var partial = new PartialFile(destination, 4096))
                     {
                         Stream source;
@@ -433,7 +437,7 @@ namespace Segmind.Client
                         {
                             try
                             {
-                                length = await CopyAsync(source, partial.Stream, new IdleWatch(watchdog, idle), cancellationToken).ConfigureAwait(false);
+                                length = await CopyAsync(source, partial.Stream, new IdleWatch(watchdog, idle), cancellationToken, budget).ConfigureAwait(false);
                             }
                             catch (NetworkReadFailure failure)
                             {
@@ -456,7 +460,7 @@ namespace Segmind.Client
         }
 
         /// <summary>Copies with one pooled 80 KB buffer (below the large-object threshold): memory stays flat whatever the size.</summary>
-        private static async Task<long> CopyAsync(Stream source, Stream destination, IdleWatch? idle, CancellationToken cancellationToken)
+        private static async Task<long> CopyAsync(Stream source, Stream destination, IdleWatch? idle, CancellationToken cancellationToken, DownloadBudget? budget = null)
         {
             var buffer = ArrayPool<byte>.Shared.Rent(ApiTransport.BufferSize);
             try
@@ -480,8 +484,9 @@ namespace Segmind.Client
                         return total;
                     }
 
-                    await destination.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
                     total += read;
+                    budget?.Check(total);
+                    await destination.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
                 }
             }
             finally
@@ -534,6 +539,23 @@ namespace Segmind.Client
             var error = ErrorMapper.Map(status, reason, $"download the output of job '{requestId}'", requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
             return error;
+        }
+
+        private DownloadBudget DownloadBudgetFor(string requestId, TimeSpan grace) =>
+            new DownloadBudget(_clock, MaxDownloadBytes(), _options.DownloadTimeout, grace, _options.MinDownloadBytesPerSecond, requestId);
+
+        /// <summary>The output cap: the option, else the environment variable, else the default.</summary>
+        internal long MaxDownloadBytes()
+        {
+            if (_options.MaxDownloadBytes > 0)
+            {
+                return _options.MaxDownloadBytes;
+            }
+
+            var fromEnvironment = Environment.GetEnvironmentVariable(SegmindClientOptions.MaxOutputBytesEnvironmentVariable);
+            return long.TryParse(fromEnvironment, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+                ? value
+                : SegmindClientOptions.DefaultMaxDownloadBytes;
         }
 
         /// <summary>A download host never gets the key, but may be the same hostile server: its words are cleaned too.</summary>

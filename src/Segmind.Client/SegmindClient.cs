@@ -161,7 +161,8 @@ namespace Segmind.Client
                 var schedule = _options.PollSchedule ?? PollSchedule.Default;
                 var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
                 var deadline = poller.DeadlineAfter(limit);
-                return poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress);
+                var source = _statusSource;
+                return BoundedWait(job, limit, (token, observer) => poller.Track(job, source, schedule, deadline, limit, token, observer), progress, cancellationToken);
             }
             catch (OperationCanceledException cancelled)
             {

@@ -6,6 +6,12 @@ namespace Segmind.Client
     public sealed class SegmindClientOptions
     {
         public const string BaseUriEnvironmentVariable = "SEGMIND_BASE_URL";
+
+        /// <summary>Overrides the output download cap (bytes) when <see cref="MaxDownloadBytes"/> is not set.</summary>
+        public const string MaxOutputBytesEnvironmentVariable = "SEGMIND_MAX_OUTPUT_BYTES";
+
+        /// <summary>The output download cap when neither the option nor the environment variable sets one: 1 GiB.</summary>
+        public const long DefaultMaxDownloadBytes = 1L << 30;
         public static readonly Uri DefaultBaseUri = new Uri("https://api.segmind.com/");
         public static readonly Uri DefaultUploadUri = new Uri("https://workflows-api.segmind.com/upload-asset");
 
@@ -34,6 +40,18 @@ namespace Segmind.Client
 
         /// <summary>How long <see cref="SegmindClient.WaitAsync"/> waits when the caller gives no timeout; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> waits for ever.</summary>
         public TimeSpan WaitTimeout { get; set; } = TimeSpan.FromHours(1);
+
+        /// <summary>
+        /// Largest output file saved (a URL download or decoded base64); 0 means <c>SEGMIND_MAX_OUTPUT_BYTES</c> when set,
+        /// else <see cref="DefaultMaxDownloadBytes"/>. Real outputs are a few tens of MB.
+        /// </summary>
+        public long MaxDownloadBytes { get; set; }
+
+        /// <summary>The longest one output download attempt may take, however steadily bytes arrive.</summary>
+        public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromHours(1);
+
+        /// <summary>The slowest average rate a download may keep once <see cref="RequestTimeout"/> has passed; 0 turns the check off.</summary>
+        public long MinDownloadBytesPerSecond { get; set; } = 16 * 1024;
 
         /// <summary>Largest local file the client uploads (upload-asset takes the file inline as base64).</summary>
         public long MaxUploadBytes { get; set; } = 100L * 1024 * 1024;
