@@ -91,6 +91,11 @@ namespace Segmind.Client
                 }
             }
 
+            if (result.OutputHeldBack)
+            {
+                return await SaveHeldBackOutputAsync(result, destination, overwrite, cancellationToken).ConfigureAwait(false);
+            }
+
             if (result.OutputKind == OutputKind.Base64)
             {
                 return await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite, cancellationToken).ConfigureAwait(false);

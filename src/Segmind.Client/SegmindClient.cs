@@ -120,7 +120,7 @@ namespace Segmind.Client
                 Timeout = _options.RequestTimeout,
             };
 
-            var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken, (message, token) => ReadResultAsync(message, job.RequestId, token)).ConfigureAwait(false);
             return ResponseParser.Result(response, job.RequestId, RequireKey(), Now());
         }
 
@@ -193,17 +193,29 @@ namespace Segmind.Client
         }
 
         /// <summary>One API call with bounded retries: GET-like calls on any transient failure, submits only when provably not accepted.</summary>
-        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private Task<ApiResponse> CallAsync(
+            ApiCall call,
+            bool isSubmit,
+            Func<int, bool>? acceptStatus,
+            CancellationToken cancellationToken,
+            Func<HttpResponseMessage, CancellationToken, Task<ApiResponse>>? read = null)
         {
             var key = RequireKey();
             var gate = Gate(key);
             return _retry.RunAsync(
-                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token),
+                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token, read),
                 isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
                 cancellationToken);
         }
 
-        private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private async Task<ApiResponse> CallOnceAsync(
+            ApiCall call,
+            ApiKey key,
+            IRequestGate gate,
+            bool isSubmit,
+            Func<int, bool>? acceptStatus,
+            CancellationToken cancellationToken,
+            Func<HttpResponseMessage, CancellationToken, Task<ApiResponse>>? read = null)
         {
             ApiResponse response;
             try
@@ -212,7 +224,7 @@ namespace Segmind.Client
                     call,
                     key,
                     gate,
-                    (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
+                    read ?? ((message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token)),
                     cancellationToken).ConfigureAwait(false);
 
                 // The boundary: nothing below sees the answer before the key is taken out of it.

@@ -70,7 +70,10 @@ namespace Segmind.Client.Http
 
         /// <summary>The same answer with its reason phrase, headers and body cleaned of the key, before anything reads them.</summary>
         public ApiResponse Redacted(KeyRedactor redactor) =>
-            new ApiResponse(StatusCode, redactor.Clean(Reason), Headers, MediaType, redactor.Clean(Body)) { _redactor = redactor };
+            new ApiResponse(StatusCode, redactor.Clean(Reason), Headers, MediaType, redactor.Clean(Body)) { _redactor = redactor, OutputHeldBack = OutputHeldBack };
+
+        /// <summary>The body is a result's skeleton: its base64 output was too large to hold and was left out.</summary>
+        public bool OutputHeldBack { get; set; }
     }
 
     /// <summary>The request failed below HTTP: no answer arrived. Converted by the caller according to whether repeating is safe.</summary>

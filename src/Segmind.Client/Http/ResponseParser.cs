@@ -141,7 +141,10 @@ namespace Segmind.Client.Http
                     SegmindClient.Redact(error, key),
                     JsonValues.GetObject(root, "metrics"),
                     Output(root),
-                    now);
+                    now)
+                {
+                    OutputHeldBack = response.OutputHeldBack && status == JobState.Completed,
+                };
             }
         }
 

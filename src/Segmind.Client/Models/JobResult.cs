@@ -33,11 +33,18 @@ namespace Segmind.Client
         public DateTimeOffset RetrievedAt { get; }
 
         /// <summary>
+        /// True when the output is base64 text too large to hold in memory (the answer was over the JSON size cap):
+        /// <see cref="Output"/> is then null, and saving the output fetches the result again and decodes it to disk as it arrives.
+        /// </summary>
+        public bool OutputHeldBack { get; internal set; }
+
+        /// <summary>
         /// Url for anything address-like (a scheme's colon or a file name's dot, which the base64 alphabet lacks), so an
         /// unusable address such as <c>file:</c> or a relative path is refused as an address, not misread as base64.
         /// </summary>
         public OutputKind OutputKind =>
-            string.IsNullOrEmpty(Output) ? OutputKind.None
+            OutputHeldBack ? OutputKind.Base64
+            : string.IsNullOrEmpty(Output) ? OutputKind.None
             : LooksLikeAddress(Output!) ? OutputKind.Url
             : OutputKind.Base64;
 

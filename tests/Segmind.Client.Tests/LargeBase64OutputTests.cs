@@ -1,0 +1,122 @@
+using System.Text;
+using Segmind.Client;
+using Segmind.Client.IO;
+using Segmind.Client.Tests.Infrastructure;
+using Xunit;
+using JobState = Segmind.Client.JobState;
+
+namespace Segmind.Client.Tests;
+
+/// <summary>
+/// A base64 output larger than the JSON size cap is still reachable: the result is read without it, and saving it
+/// streams the answer again through a decoder to disk; the download cap still bounds it.
+/// </summary>
+public sealed class LargeBase64OutputTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    private readonly RecordingGate _gate = new();
+    private StubServer _stub = null!;
+
+    public Task InitializeAsync()
+    {
+        TestKeys.Watch();
+        _stub = StubServer.Answering(500, "{}");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stub.DisposeAsync();
+        TestKeys.AssertNoLeak();
+    }
+
+    private static byte[] Video(int size)
+    {
+        var bytes = new byte[size];
+        new Random(7).NextBytes(bytes);
+        var head = new byte[] { 0, 0, 0, 24, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'i', (byte)'s', (byte)'o', (byte)'m' };
+        head.CopyTo(bytes, 0);
+        return bytes;
+    }
+
+    /// <summary>Base64 the way a JSON encoder may write it: slashes escaped, a line break every 76 characters.</summary>
+    private static string JsonEscapedBase64(byte[] bytes) =>
+        Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks).Replace("/", "\\/").Replace("\r\n", "\\n");
+
+    private void ServeResult(string output) =>
+        _stub.Handler = (request, stream, ct) =>
+        {
+            var body = request.Path.EndsWith("/status", StringComparison.Ordinal)
+                ? "{\"status\":\"COMPLETED\",\"request_id\":\"job-1\"}"
+                : "{\"status\":\"COMPLETED\",\"request_id\":\"job-1\",\"output\":\"" + output + "\",\"metrics\":{\"cost\":0.5}}";
+            return StubServer.WriteAsync(stream, 200, "application/json", Encoding.UTF8.GetBytes(body), null, ct);
+        };
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("data:video/mp4;base64,")]
+    public async Task ABase64OutputOverTheJsonCapIsWaitedForAndSavedWhole(string prefix)
+    {
+        var video = Video(600_000);
+        ServeResult(prefix + JsonEscapedBase64(video));
+        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+        options.MaxResponseBytes = 64 * 1024;
+        using var client = new SegmindClient(options);
+        using var folder = new TempFolder();
+
+        var result = await client.WaitAsync(new JobReference("job-1"), TimeSpan.FromSeconds(60)).WaitAsync(Patience);
+        Assert.Equal(JobState.Completed, result.Status);
+        Assert.True(result.OutputHeldBack);
+        Assert.Equal(OutputKind.Base64, result.OutputKind);
+        Assert.Equal(0.5, result.Cost);
+
+        var saved = await client.DownloadOutputAsync(result, folder.File("big.mp4")).WaitAsync(Patience);
+
+        Assert.Equal(video.Length, saved.Length);
+        Assert.Equal(video, await File.ReadAllBytesAsync(saved.Path));
+        Assert.Single(Directory.GetFiles(folder.Path));
+    }
+
+    [Fact]
+    public async Task AHeldBackOutputOverTheDownloadCapIsRefusedNamingTheCap()
+    {
+        ServeResult(Convert.ToBase64String(Video(300_000)));
+        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+        options.MaxResponseBytes = 64 * 1024;
+        options.MaxDownloadBytes = 100_000;
+        options.Retry.MaxAttempts = 1;
+        using var client = new SegmindClient(options);
+
+        var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.GetResultAsync(new JobReference("job-1")));
+
+        Assert.Contains("download cap of 100000 bytes", error.Message);
+    }
+
+    [Fact]
+    public async Task TheDecoderTakesItsInputInPiecesOfAnySize()
+    {
+        var video = Video(5000);
+        var text = Encoding.ASCII.GetBytes("data:video/mp4;base64," + JsonEscapedBase64(video).Replace("A", "\\u0041"));
+        foreach (var piece in new[] { 1, 2, 3, 5, 7, 4096 })
+        {
+            using var memory = new MemoryStream();
+            var sink = new Base64Sink(memory, null);
+            for (var i = 0; i < text.Length; i += piece)
+            {
+                await sink.WriteAsync(text, i, Math.Min(piece, text.Length - i), CancellationToken.None);
+            }
+
+            await sink.CompleteAsync(CancellationToken.None);
+            Assert.Equal(video, memory.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task TheDecoderRefusesTextThatIsNotBase64()
+    {
+        var sink = new Base64Sink(new MemoryStream(), null);
+        await sink.WriteAsync("abc"u8.ToArray(), 0, 3, CancellationToken.None);
+        await Assert.ThrowsAsync<FormatException>(() => sink.CompleteAsync(CancellationToken.None));
+    }
+}
