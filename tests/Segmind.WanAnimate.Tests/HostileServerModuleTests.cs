@@ -171,4 +171,34 @@ public sealed class HostileServerModuleTests : IAsyncLifetime
         Assert.Contains("empty (0 bytes)", result.Errors[1].ToString());
         Assert.Empty(_api.Calls);
     }
+
+    [Fact]
+    public void A_base64_output_over_the_JSON_cap_is_saved_whole_by_Invoke_and_by_Save()
+    {
+        // 13 MB of video is about 17.4 MB of base64: over the 16 MB cap on JSON answers.
+        var video = new byte[13 * 1024 * 1024];
+        new Random(3).NextBytes(video);
+        new byte[] { 0, 0, 0, 24, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'i', (byte)'s', (byte)'o', (byte)'m' }.CopyTo(video, 0);
+        var result = System.Text.Encoding.ASCII.GetBytes("{\"status\":\"COMPLETED\",\"request_id\":\"job-1\",\"output\":\"" + Convert.ToBase64String(video) + "\"}");
+        var api = _api.BaseUri.AbsoluteUri;
+        _api.Handler = (call, _) => call.Path switch
+        {
+            _ when call.Method == "POST" => SecurityStubServer.Json("{\"request_id\":\"job-1\",\"status\":\"QUEUED\",\"status_url\":\"" + api + "v2/requests/job-1/status\",\"response_url\":\"" + api + "v2/requests/job-1\"}"),
+            var p when p.EndsWith("/status", StringComparison.Ordinal) => SecurityStubServer.Json("{\"status\":\"COMPLETED\",\"request_id\":\"job-1\"}"),
+            _ => SecurityStubServer.Answer(200, "application/json", result),
+        };
+        using var directory = new TemporaryDirectory();
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+
+        var invoked = session.Run($"Invoke-WanAnimate {OneRow} -Base64 {FastPoll} -Timeout '00:02:00' -OutputDirectory $args[0]", directory.File("invoked"));
+        var saved = session.Run($"Get-WanAnimateStatus -RequestId job-1 | Save-WanAnimateOutput -Directory $args[0]", directory.File("saved"));
+
+        foreach (var run in new[] { invoked, saved })
+        {
+            Assert.True(run.Errors.Count == 0 && run.Terminating == null, run.Describe());
+            var file = Assert.Single(run.Objects("WanAnimateResult")).Get<string>("OutputFile")!;
+            Assert.Equal(video.Length, new FileInfo(file).Length);
+            Assert.Equal(video, File.ReadAllBytes(file));
+        }
+    }
 }
