@@ -91,6 +91,13 @@ namespace Segmind.Client
                 }
             }
 
+            if (result.OutputKind == OutputKind.Base64 && result.Base64Requested == false)
+            {
+                throw new SegmindProtocolException(
+                    $"The output of job '{result.RequestId}' is not an http(s) address, and the job did not ask for base64, so it is not decoded: '{Shortened(result.Output)}'.",
+                    requestId: result.RequestId);
+            }
+
             if (result.OutputHeldBack)
             {
                 return await SaveHeldBackOutputAsync(result, destination, overwrite, cancellationToken).ConfigureAwait(false);
@@ -363,6 +370,12 @@ namespace Segmind.Client
         private async Task<DownloadedOutput> SaveBase64Async(string encoded, string requestId, string destination, bool overwrite, CancellationToken cancellationToken)
         {
             DownloadBudgetFor(requestId, _options.RequestTimeout).CheckDeclared(encoded.Length / 4L * 3);
+            var head = VideoSignature.HeadOfBase64(encoded);
+            if (!VideoSignature.Matches(head, 0, head.Length))
+            {
+                throw NotAVideo(requestId, encoded);
+            }
+
             using (var partial = new PartialFile(destination, 4096))
             {
                 long length;
@@ -562,6 +575,14 @@ namespace Segmind.Client
                 ? value
                 : SegmindClientOptions.DefaultMaxDownloadBytes;
         }
+
+        private static SegmindProtocolException NotAVideo(string requestId, string? output) =>
+            new SegmindProtocolException(
+                $"The output of job '{requestId}' is neither an http(s) address nor base64 of a video, so nothing was saved: '{Shortened(output)}'.",
+                requestId: requestId);
+
+        private static string Shortened(string? text) =>
+            text is null ? string.Empty : text.Length <= 80 ? text : text.Substring(0, 80) + "...";
 
         /// <summary>A download host never gets the key, but may be the same hostile server: its words are cleaned too.</summary>
         private string? CleanFromServer(string? text)

@@ -120,3 +120,40 @@ public sealed class LargeBase64OutputTests : IAsyncLifetime
         await Assert.ThrowsAsync<FormatException>(() => sink.CompleteAsync(CancellationToken.None));
     }
 }
+
+/// <summary>An output that is not an address is decoded only when the job asked for base64 and it decodes to a video.</summary>
+public sealed class OutputKindTests
+{
+    private static JobResult Result(string output, bool? asked) =>
+        new("job-1", JobState.Completed, null, new Dictionary<string, object?>(), output, DateTimeOffset.UtcNow) { Base64Requested = asked };
+
+    [Theory]
+    [InlineData("outputs/job1/", null)]
+    [InlineData("AAAAAAAAAAAA", true)]
+    [InlineData("aGVsbG8gd29ybGQh", null)]
+    [InlineData("AAAAGGZ0eXBpc29tAAAAAA==", false)]
+    public async Task TextThatIsNotBase64OfAVideoOrNotAskedForIsNotSaved(string output, bool? asked)
+    {
+        using var client = new SegmindClient(new SegmindClientOptions { BaseUri = new Uri("http://127.0.0.1:1/"), ApiKey = TestKeys.Key });
+        using var folder = new TempFolder();
+
+        var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.DownloadOutputAsync(Result(output, asked), folder.File("x.mp4")));
+
+        Assert.Equal("job-1", error.RequestId);
+        Assert.Contains(asked == false ? "did not ask for base64" : "nor base64 of a video", error.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public async Task Base64OfAVideoIsSavedWhenAskedForOrNotKnown()
+    {
+        using var client = new SegmindClient(new SegmindClientOptions { BaseUri = new Uri("http://127.0.0.1:1/"), ApiKey = TestKeys.Key });
+        using var folder = new TempFolder();
+
+        var saved = await client.DownloadOutputAsync(Result("AAAAGGZ0eXBpc29tAAAAAA==", true), folder.File("a.mp4"));
+        var unknown = await client.DownloadOutputAsync(Result("AAAAGGZ0eXBpc29tAAAAAA==", null), folder.File("b.mp4"));
+
+        Assert.Equal(16, saved.Length);
+        Assert.Equal(16, unknown.Length);
+    }
+}

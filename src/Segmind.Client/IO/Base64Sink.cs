@@ -149,6 +149,11 @@ namespace Segmind.Client.IO
         {
             var bytes = Convert.FromBase64CharArray(_slice, 0, _filled);
             _filled = 0;
+            if (Written == 0 && !VideoSignature.Matches(bytes, 0, bytes.Length))
+            {
+                throw new FormatException("The decoded output does not start like a video file.");
+            }
+
             Written += bytes.Length;
             _budget?.Check(Written);
             await _destination.WriteAsync(bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);

@@ -39,6 +39,12 @@ namespace Segmind.Client
         public bool OutputHeldBack { get; internal set; }
 
         /// <summary>
+        /// Whether the job asked for base64 (null: not known). An output that is not an address is saved as base64 only
+        /// when this is not false, and only when it decodes to a video.
+        /// </summary>
+        public bool? Base64Requested { get; set; }
+
+        /// <summary>
         /// Url for anything address-like (a scheme's colon or a file name's dot, which the base64 alphabet lacks), so an
         /// unusable address such as <c>file:</c> or a relative path is refused as an address, not misread as base64.
         /// </summary>

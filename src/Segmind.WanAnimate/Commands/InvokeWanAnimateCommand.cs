@@ -229,6 +229,9 @@ namespace Segmind.WanAnimate.Commands
             CancellationToken cancellation)
         {
             var output = ModelFactory.ToResult(result, JobInputs.From(job), job.ResponseUrl);
+
+            // A text output is decoded as base64 only when this row asked for base64.
+            result.Base64Requested = row.Request.Base64;
             if (destinationFile != null || destinationDirectory != null)
             {
                 try
