@@ -201,4 +201,48 @@ public sealed class HostileServerModuleTests : IAsyncLifetime
             Assert.Equal(video, File.ReadAllBytes(file));
         }
     }
+
+    private string SubmitAnswer => "{\"request_id\":\"job-1\",\"status\":\"QUEUED\",\"status_url\":\"" + _api.BaseUri + "v2/requests/job-1/status\",\"response_url\":\"" + _api.BaseUri + "v2/requests/job-1\"}";
+
+    [Fact]
+    public void The_same_Id_with_other_inputs_is_refused_naming_the_fields_unless_reuse_is_asked_for()
+    {
+        ServeJob(SubmitAnswer);
+        using var directory = new TemporaryDirectory();
+        var journal = directory.File("batch.journal");
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+
+        session.Run("New-WanAnimateJob -Id shot-1 -InputVideo https://media.example.com/a.mp4 -ReferenceImage https://media.example.com/h.png -Prompt first -JournalPath $args[0]", journal).ThrowOnError();
+        var changed = session.Run("New-WanAnimateJob -Id shot-1 -InputVideo https://media.example.com/b.mp4 -ReferenceImage https://media.example.com/h.png -Prompt second -JournalPath $args[0]", journal);
+        var same = session.Run("New-WanAnimateJob -Id shot-1 -InputVideo https://media.example.com/a.mp4 -ReferenceImage https://media.example.com/h.png -Prompt first -JournalPath $args[0]", journal);
+        var reused = session.Run("New-WanAnimateJob -Id shot-1 -InputVideo https://media.example.com/b.mp4 -ReferenceImage https://media.example.com/h.png -Prompt second -JournalPath $args[0] -ReuseJournaledRow", journal);
+
+        var error = Assert.Single(changed.Errors);
+        Assert.StartsWith("WanAnimate.InvalidArgument", error.FullyQualifiedErrorId);
+        Assert.Contains("shot-1", error.ToString());
+        Assert.Contains("InputVideo, Prompt differ", error.ToString());
+        Assert.Contains("job-1", error.ToString());
+        Assert.Empty(changed.Output);
+        Assert.True(same.Errors.Count == 0, same.Describe());
+        Assert.Equal("job-1", Assert.Single(same.Objects("WanAnimateJob")).Text("RequestId"));
+        Assert.True(reused.Errors.Count == 0, reused.Describe());
+        Assert.Single(reused.Objects("WanAnimateJob"));
+        Assert.Single(_api.Calls, c => c.Method == "POST");
+    }
+
+    [Fact]
+    public void Two_columns_that_set_the_same_parameter_are_refused_naming_both()
+    {
+        ServeJob(SubmitAnswer);
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+
+        var result = session.Run(
+            "[pscustomobject]@{ input_video = 'https://media.example.com/a.mp4'; InputVideo = 'https://media.example.com/b.mp4'; reference_image = 'https://media.example.com/h.png'; prompt = 'p' } | New-WanAnimateJob");
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("WanAnimate.InvalidArgument", error.FullyQualifiedErrorId);
+        Assert.Contains("'input_video' and 'InputVideo'", error.ToString());
+        Assert.Contains("Row 1", error.ToString());
+        Assert.Empty(_api.Calls);
+    }
 }

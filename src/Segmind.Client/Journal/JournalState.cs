@@ -65,6 +65,7 @@ namespace Segmind.Client
             Phase = other.Phase;
             SubmitInterrupted = other.SubmitInterrupted;
             InputFingerprint = other.InputFingerprint;
+            Inputs = other.Inputs;
             SubmittingAt = other.SubmittingAt;
             RequestId = other.RequestId;
             StatusUrl = other.StatusUrl;
@@ -91,6 +92,9 @@ namespace Segmind.Client
 
         /// <summary><see cref="BatchJournal.InputFingerprint"/> of the inputs last submitted for this row.</summary>
         public string? InputFingerprint { get; private set; }
+
+        /// <summary>The inputs last submitted for this row, as journaled (URLs without their queries), by their API names.</summary>
+        public IReadOnlyDictionary<string, object?>? Inputs { get; private set; }
 
         /// <summary>When the last submit attempt started.</summary>
         public DateTimeOffset? SubmittingAt { get; private set; }
@@ -144,8 +148,9 @@ namespace Segmind.Client
 
         public override string ToString() => RowId + " " + Phase + (RequestId is null ? string.Empty : " " + RequestId);
 
-        internal JournalRow Submitting(string? fingerprint, DateTimeOffset? at) => new JournalRow(this)
+        internal JournalRow Submitting(string? fingerprint, DateTimeOffset? at, IReadOnlyDictionary<string, object?>? inputs = null) => new JournalRow(this)
         {
+            Inputs = inputs ?? Inputs,
             Phase = JournalRowPhase.Unknown,
             SubmitInterrupted = true,
             InputFingerprint = fingerprint ?? InputFingerprint,

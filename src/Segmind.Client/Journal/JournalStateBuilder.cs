@@ -110,7 +110,7 @@ namespace Segmind.Client
                         return false;
                     }
 
-                    _rows[rowId] = RowFor(rowId).Submitting(JournalJson.GetString(record, "fingerprint"), at);
+                    _rows[rowId] = RowFor(rowId).Submitting(JournalJson.GetString(record, "fingerprint"), at, JournalJson.GetObject(record, "inputs"));
                     return true;
 
                 case JournalRecordKinds.Submitted:

@@ -92,6 +92,10 @@ namespace Segmind.WanAnimate.Infrastructure
         [Parameter]
         public SwitchParameter ResubmitUnknown { get; set; }
 
+        /// <summary>Follow the journal's job for a row whose Id it holds even when the row's inputs differ from that job's.</summary>
+        [Parameter]
+        public SwitchParameter ReuseJournaledRow { get; set; }
+
         /// <summary>The upload-asset address used for local files.</summary>
         [Parameter]
         public Uri? UploadUri { get; set; }
@@ -193,6 +197,24 @@ namespace Segmind.WanAnimate.Infrastructure
                 return RowPlan.Submit;
             }
 
+            if (!ReuseJournaledRow.IsPresent)
+            {
+                // The same Id with other inputs: following the old job would hand back its video under the new inputs.
+                var differing = JournalInputs.Differences(journaled, row.Request);
+                if (differing.Count > 0)
+                {
+                    var message = string.Format(
+                        CultureInfo.InvariantCulture,
+                        "The row's Id '{1}' is in the journal for a job ({2}) submitted with other inputs: {3} differ (row {0}). Nothing was sent. Give these inputs a new Id to submit them, or use -ReuseJournaledRow to follow the journaled job.",
+                        row.Row,
+                        row.RowId,
+                        journaled.RequestId ?? "no request id",
+                        string.Join(", ", differing));
+                    WriteError(ErrorMapper.InvalidRow(new SegmindValidationException(differing[0], message), row.Target, row.Row));
+                    return RowPlan.Skip;
+                }
+            }
+
             if (journaled.Phase == JournalRowPhase.Unknown)
             {
                 if (ResubmitUnknown.IsPresent)
@@ -280,6 +302,7 @@ namespace Segmind.WanAnimate.Infrastructure
 
             try
             {
+                ColumnBinding.EnsureOneColumnPerParameter(InputObject, GetType());
                 request.Validate();
                 CheckAsset("InputVideo", InputVideo, request.InputVideo);
                 CheckAsset("ReferenceImage", ReferenceImage, request.ReferenceImage);
