@@ -27,6 +27,14 @@ namespace Segmind.Client
 
             var max = MaxResponseBytes();
             var mediaType = content.Headers.ContentType?.MediaType;
+
+            // A declared length no output under the download cap could need is refused before reading.
+            var declared = content.Headers.ContentLength;
+            if (declared.HasValue && declared.Value > max && (declared.Value - max) / 4 * 3 > MaxDownloadBytes())
+            {
+                throw ApiTransport.TooLarge(declared.Value, max + (MaxDownloadBytes() / 3 * 4));
+            }
+
             using (var stream = await content.ReadAsStreamAsync().ConfigureAwait(false))
             using (var memory = new MemoryStream())
             {
