@@ -22,7 +22,7 @@ h1{font-size:1.5rem;margin:0 0 8px}
 .filters label{display:flex;flex-direction:column;font-size:.85rem;font-weight:600}
 .filters select,.filters input{font:inherit;padding:4px 6px;min-width:9rem;border:1px solid #8a939e;border-radius:4px;background:#fff}
 #shown{margin:8px 0 0;font-size:.9rem}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px;list-style:none;margin:0;padding:0}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(340px,100%),1fr));gap:16px;list-style:none;margin:0;padding:0}
 .card{background:#fff;border:1px solid #d0d5dc;border-left:6px solid #8a939e;border-radius:8px;padding:12px;min-width:0}
 .card.completed{border-left-color:#1a7f37}.card.failed{border-left-color:#cf222e}.card.pending{border-left-color:#9a6700}
 .card h2{font-size:1.05rem;margin:0 0 6px;overflow-wrap:anywhere}
@@ -38,7 +38,7 @@ dt{color:#424a53}dd{margin:0;overflow-wrap:anywhere}
 .error{margin:8px 0 0;padding:6px 8px;background:#ffebe9;border-radius:4px;white-space:pre-wrap;overflow-wrap:anywhere}
 a{color:#0550ae}
 a:focus,video:focus,select:focus,input:focus{outline:3px solid #0969da;outline-offset:2px}
-@media (max-width:480px){header,main{padding:10px}.cards{grid-template-columns:1fr}.media{flex-direction:column}.media img{width:72px;height:72px}}
+@media (max-width:480px){header,main{padding:10px}.cards{grid-template-columns:minmax(0,1fr)}.media{flex-direction:column;align-items:stretch}.media img{align-self:flex-start;width:72px;height:72px}}
 ";
 
         // Sorting moves the cards in the DOM (not only on screen), so keyboard focus follows the order that is shown.

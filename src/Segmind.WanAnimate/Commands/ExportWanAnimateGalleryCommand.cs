@@ -110,7 +110,8 @@ namespace Segmind.WanAnimate.Commands
                 });
             }
 
-            WriteObject(new FileInfo(page));
+            // Through the provider, so the FileInfo carries the properties PowerShell's file views use.
+            WriteObject(SessionState.InvokeProvider.Item.Get(new[] { page }, true, true), enumerateCollection: true);
             if (Open.IsPresent)
             {
                 OpenInBrowser(page);
