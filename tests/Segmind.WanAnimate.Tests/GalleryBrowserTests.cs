@@ -72,8 +72,8 @@ public sealed class GalleryBrowserTests : IClassFixture<EmulatorFixture>
         Assert.Equal("Gallery under test", dom.Title);
         Assert.Empty(dom.QuerySelectorAll("hr"));
         Assert.Single(dom.QuerySelectorAll("script"));
-        Assert.Empty(dom.All.Where(e => e.Attributes.Any(a => a.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase))));
-        Assert.Empty(dom.QuerySelectorAll("b").Where(b => b.TextContent == "on purpose"));
+        Assert.DoesNotContain(dom.All, e => e.Attributes.Any(a => a.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase)));
+        Assert.DoesNotContain(dom.QuerySelectorAll("b"), b => b.TextContent == "on purpose");
         Assert.All(dom.QuerySelectorAll("img"), img => Assert.StartsWith("Reference image of ", img.GetAttribute("alt")));
 
         var cards = dom.QuerySelectorAll("li.card").ToDictionary(c => c.QuerySelector("h2")!.TextContent.Split(": ").Last());
@@ -92,7 +92,7 @@ public sealed class GalleryBrowserTests : IClassFixture<EmulatorFixture>
         Assert.Equal(5, dom.QuerySelectorAll("img").Length);
 
         // Each completed card plays its saved file, linked by a relative path that resolves to exactly that file.
-        var pageUri = new Uri(page);
+        var pageUri = new Uri(new Uri(page).AbsoluteUri);
         foreach (var (rowId, file) in saved)
         {
             var videoElement = cards[rowId].QuerySelector("video")!;
@@ -100,8 +100,9 @@ public sealed class GalleryBrowserTests : IClassFixture<EmulatorFixture>
             Assert.True(videoElement.HasAttribute("controls"));
             var source = videoElement.GetAttribute("src")!;
             Assert.False(Uri.TryCreate(source, UriKind.Absolute, out _), "Not a relative address: " + source);
-            Assert.Equal(file, new Uri(pageUri, source).LocalPath);
-            Assert.True(File.Exists(new Uri(pageUri, source).LocalPath));
+            var resolved = Uri.UnescapeDataString(new Uri(pageUri, source).AbsolutePath);
+            Assert.Equal(file, resolved);
+            Assert.True(File.Exists(resolved));
         }
 
         var results = Path.Combine(RepositoryPaths.RepositoryRoot, "out", "test-results");
