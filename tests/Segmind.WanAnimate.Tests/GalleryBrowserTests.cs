@@ -105,6 +105,16 @@ public sealed class GalleryBrowserTests : IClassFixture<EmulatorFixture>
             Assert.True(File.Exists(resolved));
         }
 
+        // The page's filter and sort run in the browser: a fragment presets them.
+        var failedOnly = new HtmlParser().ParseDocument(HeadlessChromium.DumpDom(page, "#status=failed"));
+        Assert.Equal("1 of 5 rows shown", failedOnly.GetElementById("shown")!.TextContent);
+        Assert.Equal(new[] { "failed" }, failedOnly.QuerySelectorAll("li.card:not([hidden])").Select(c => c.GetAttribute("data-status")).ToArray());
+        var replaceByText = new HtmlParser().ParseDocument(HeadlessChromium.DumpDom(page, "#mode=replace&q=script"));
+        Assert.Equal("1 of 5 rows shown", replaceByText.GetElementById("shown")!.TextContent);
+        var byStatus = new HtmlParser().ParseDocument(HeadlessChromium.DumpDom(page, "#sort=rank"));
+        Assert.Equal("failed", byStatus.QuerySelector("li.card")!.GetAttribute("data-status"));
+        Assert.Equal("pending", byStatus.QuerySelectorAll("li.card")[1].GetAttribute("data-status"));
+
         var results = Path.Combine(RepositoryPaths.RepositoryRoot, "out", "test-results");
         HeadlessChromium.Screenshot(page, Path.Combine(results, "gallery-1280.png"));
         HeadlessChromium.Screenshot(page, Path.Combine(results, "gallery-phone.png"), 390, 844);

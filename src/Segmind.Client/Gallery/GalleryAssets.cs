@@ -42,6 +42,7 @@ a:focus,video:focus,select:focus,input:focus{outline:3px solid #0969da;outline-o
 ";
 
         // Sorting moves the cards in the DOM (not only on screen), so keyboard focus follows the order that is shown.
+        // A fragment such as #status=failed&sort=cost presets the controls (a link to one view of the batch).
         public const string Script =
 @"(function(){
 var list=document.getElementById('cards'),form=document.getElementById('filters'),shown=document.getElementById('shown');
@@ -56,6 +57,8 @@ cards.forEach(function(c){
 var ok=(!st||c.getAttribute('data-status')===st)&&(!mo||c.getAttribute('data-mode')===mo)&&(!re||c.getAttribute('data-resolution')===re)&&(!q||c.textContent.toLowerCase().indexOf(q)>=0);
 c.hidden=!ok;if(ok){n++;}list.appendChild(c);});
 shown.textContent=n+' of '+cards.length+' rows shown';}
+var h=new URLSearchParams(location.hash.slice(1));
+[['status','f-status'],['mode','f-mode'],['resolution','f-resolution'],['q','f-text'],['sort','f-sort']].forEach(function(p){if(h.has(p[0])){el(p[1]).value=h.get(p[0]);}});
 form.addEventListener('submit',function(e){e.preventDefault();});
 form.addEventListener('change',apply);form.addEventListener('input',apply);
 form.hidden=false;apply();

@@ -17,7 +17,7 @@ public static class HeadlessChromium
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The DOM after the page's scripts ran, serialised.</summary>
-    public static string DumpDom(string page) => Run(page, "--dump-dom", captureOutput: true);
+    public static string DumpDom(string page, string fragment = "") => Run(page + fragment, "--dump-dom", captureOutput: true);
 
     /// <summary>Writes a PNG of the page at the given window size.</summary>
     public static void Screenshot(string page, string png, int width = 1280, int height = 900)
@@ -40,7 +40,7 @@ public static class HeadlessChromium
             {
                 Arguments = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking "
                     + "--disable-component-update --disable-sync --disable-default-apps --mute-audio --hide-scrollbars "
-                    + "--user-data-dir=\"" + profile + "\" " + what + " \"" + new Uri(page).AbsoluteUri + "\"",
+                    + "--user-data-dir=\"" + profile + "\" " + what + " \"" + FileUrl(page) + "\"",
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
@@ -73,6 +73,13 @@ public static class HeadlessChromium
             {
             }
         }
+    }
+
+    // The fragment (#...) is the page's, not part of the file name.
+    private static string FileUrl(string page)
+    {
+        var hash = page.IndexOf('#', StringComparison.Ordinal);
+        return hash < 0 ? new Uri(page).AbsoluteUri : new Uri(page.Substring(0, hash)).AbsoluteUri + page.Substring(hash);
     }
 
     private static string? Find()
