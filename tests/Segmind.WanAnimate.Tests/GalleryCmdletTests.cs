@@ -126,6 +126,35 @@ public sealed class GalleryCmdletTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public void Objects_shaped_like_ledger_entries_map_by_property_name_with_lowercase_statuses()
+    {
+        using var directory = new TemporaryDirectory();
+        using var session = _emulator.OpenSession();
+        var video = directory.File("req-a.mp4");
+        File.WriteAllBytes(video, new byte[] { 1 });
+
+        session.Run(
+            """
+            param($page, $video)
+            @(
+                [pscustomobject]@{ RequestId = 'req-a'; Status = 'saved'; RowId = 'a'; Row = 1; Prompt = 'saved one'; Mode = 'animation'; Resolution = '480p'; Seed = 5; OutputFile = $video; SubmittedAt = [DateTimeOffset]::UtcNow }
+                [pscustomobject]@{ RequestId = 'req-b'; Status = 'pending'; RowId = 'b'; Row = 2; Prompt = 'running' }
+                [pscustomobject]@{ RequestId = ''; Status = 'unknown'; RowId = 'c'; Row = 3; Prompt = 'lost answer'; Error = 'The answer was lost.' }
+                [pscustomobject]@{ RequestId = 'req-d'; Status = 'failed'; RowId = 'd'; Row = 4; Prompt = 'bad'; Error = 'No face found.' }
+            ) | Export-WanAnimateGallery -Path $page
+            """,
+            directory.File("gallery.html"),
+            video).ThrowOnError();
+
+        var cards = new HtmlParser().ParseDocument(File.ReadAllText(directory.File("gallery.html"))).QuerySelectorAll("li.card");
+        Assert.Equal(new[] { "completed", "pending", "other", "failed" }, cards.Select(c => c.GetAttribute("data-status")).ToArray());
+        Assert.Equal("req-a.mp4", cards[0].QuerySelector("video")!.GetAttribute("src"));
+        Assert.Equal("SAVED", cards[0].QuerySelector(".badge")!.TextContent);
+        Assert.Equal("Message: The answer was lost.", cards[2].QuerySelector(".error")!.TextContent);
+        Assert.Equal("Server message: No face found.", cards[3].QuerySelector(".error")!.TextContent);
+    }
+
+    [Fact]
     public void A_missing_journal_is_a_file_error()
     {
         using var directory = new TemporaryDirectory();
