@@ -165,7 +165,7 @@ namespace Segmind.WanAnimate.Commands
                     else
                     {
                         result = await Client.GetResultAsync(new JobReference(id, null, responseUrl), cancellation).ConfigureAwait(false);
-                        output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri);
+                        output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
                     }
 
                     if (!IsSavable(result, target, sink))
@@ -274,7 +274,7 @@ namespace Segmind.WanAnimate.Commands
                         System.IO.Directory.CreateDirectory(directory);
                         var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
-                        var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri);
+                        var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri, completionSeen: false);
                         output.OutputFile = saved.Path;
                         sink.WriteObject(output);
                     }
@@ -300,9 +300,10 @@ namespace Segmind.WanAnimate.Commands
                 Output = source.Output,
                 OutputFile = source.OutputFile,
                 ResponseUrl = source.ResponseUrl,
-                InferenceTime = source.InferenceTime,
                 Cost = source.Cost,
-                Metrics = source.Metrics == null ? new System.Collections.Hashtable() : (System.Collections.Hashtable)source.Metrics.Clone(),
+                InferenceTime = source.InferenceTime,
+                QueueTime = source.QueueTime,
+                Metrics = new MetricTable(source.Metrics),
                 SubmittedAt = source.SubmittedAt,
                 CompletedAt = source.CompletedAt,
                 Duration = source.Duration,

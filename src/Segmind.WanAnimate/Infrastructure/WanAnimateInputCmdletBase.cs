@@ -237,7 +237,7 @@ namespace Segmind.WanAnimate.Infrastructure
             Status = status,
             StatusUrl = statusUrl?.AbsoluteUri,
             ResponseUrl = responseUrl?.AbsoluteUri,
-            SubmittedAt = submittedAt,
+            SubmittedAt = IsoTimestamp.Of(submittedAt),
             InputVideo = row.InputVideo,
             ReferenceImage = row.ReferenceImage,
             Prompt = row.Request.Prompt,
