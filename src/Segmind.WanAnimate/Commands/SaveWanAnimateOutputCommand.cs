@@ -69,7 +69,7 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(ParameterSetName = ResultToPathSet)]
         [Parameter(ParameterSetName = IdToDirectorySet)]
         [Parameter(ParameterSetName = IdToPathSet)]
-        [Parameter(Mandatory = true, ParameterSetName = JournalToDirectorySet)]
+        [Parameter(ParameterSetName = JournalToDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
 
@@ -100,10 +100,28 @@ namespace Segmind.WanAnimate.Commands
             ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
         }
 
+        private const string NoInputMessage =
+            "Save-WanAnimateOutput has nothing to save: pipe results (from Wait-WanAnimateJob) or jobs, or pass -RequestId or -JournalPath.";
+
+        // Never a prompt (a runbook would hang): without input there is nothing to save, so say what is needed.
+        protected override void ValidateParameters()
+        {
+            if (ParameterSetName == JournalToDirectorySet && JournalPath == null && !MyInvocation.ExpectingInput)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+            }
+        }
+
         protected override void ProcessInput()
         {
             if (ParameterSetName == JournalToDirectorySet)
             {
+                if (Journal == null)
+                {
+                    WriteError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                    return;
+                }
+
                 SaveFromJournal();
                 return;
             }

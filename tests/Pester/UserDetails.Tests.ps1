@@ -1,8 +1,8 @@
 #Requires -Version 7.2
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 
-# What pwsh users do with the module's objects: export them, re-import them in another culture, serialise them,
-# look at them in a table. Runs against the local emulator, like Segmind.WanAnimate.Tests.ps1.
+# The details pwsh users notice: objects exported and re-imported in another culture, serialised, shown in a table;
+# CSV rows with bad values; no prompts; saving. Runs against the local emulator, like Segmind.WanAnimate.Tests.ps1.
 
 BeforeAll {
     $script:SavedApiKey = $env:SEGMIND_API_KEY
@@ -92,5 +92,55 @@ Describe 'Result values in Export-Csv' {
         $row.Metrics | Should -Not -Match 'Hashtable'
         ($row.Metrics | ConvertFrom-Json).cost | Should -Be $result.Cost
         $result.Metrics.cost | Should -Be $result.Cost
+    }
+}
+
+Describe 'CSV rows with a bad mode, resolution or seed' {
+    It 'each get WanAnimate.InvalidArgument naming the row and the field, and the other rows are submitted' {
+        $csv = Join-Path $TestDrive 'mixed.csv'
+        @(
+            New-Row -Id 'fine-1'
+            New-Row -Id 'bad-mode' -Mode 'dance'
+            New-Row -Id 'bad-resolution' -Resolution '1080p'
+            New-Row -Id 'bad-seed' -Seed 'forty-two'
+            New-Row -Id 'fine-5' -Mode 'REPLACE' -Resolution '' -Seed ''
+        ) | Export-Csv -Path $csv -NoTypeInformation
+
+        $jobs = @(Import-Csv $csv | New-WanAnimateJob -ErrorVariable rowErrors -ErrorAction SilentlyContinue)
+
+        ($jobs.RowId | Sort-Object) | Should -Be @('fine-1', 'fine-5')
+        ($jobs | Where-Object RowId -eq 'fine-5').Mode | Should -Be 'replace'
+        $rowErrors | Should -HaveCount 3
+        foreach ($case in @(
+                @{ Row = 2; Field = 'Mode'; Id = 'bad-mode' }
+                @{ Row = 3; Field = 'Resolution'; Id = 'bad-resolution' }
+                @{ Row = 4; Field = 'Seed'; Id = 'bad-seed' })) {
+            $record = $rowErrors | Where-Object { $_.TargetObject.Id -eq $case.Id }
+            $record.FullyQualifiedErrorId | Should -BeLike 'WanAnimate.InvalidArgument,*'
+            $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            "$record" | Should -Match "^Row $($case.Row):"
+            "$record" | Should -Match $case.Field
+        }
+    }
+
+    It 'keeps ValidateSet on the command line, for completion and checks' {
+        $completions = (TabExpansion2 -inputScript 'New-WanAnimateJob -Mode ' -cursorColumn 24).CompletionMatches.CompletionText
+
+        $completions | Should -Be @('animation', 'replace')
+        { New-WanAnimateJob -InputVideo "$BaseUri/a.mp4" -ReferenceImage "$BaseUri/a.png" -Prompt 'p' -Mode 'dance' } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,*'
+    }
+}
+
+Describe 'No prompts' {
+    It '<Command> without input says what it needs instead of prompting' -ForEach @(
+        @{ Command = 'Wait-WanAnimateJob'; Script = { Wait-WanAnimateJob } }
+        @{ Command = 'Save-WanAnimateOutput'; Script = { Save-WanAnimateOutput -Directory (Join-Path $TestDrive 'nothing') } }
+    ) {
+        # A prompt in a non-interactive runbook would hang or fail with the host's own message; this must not prompt.
+        $record = $Script | Should -Throw -ErrorId 'WanAnimate.InvalidArgument,*' -PassThru
+
+        $record.Exception.Message | Should -Match '-RequestId'
+        $record.Exception.Message | Should -Match '-JournalPath'
     }
 }
