@@ -462,6 +462,9 @@ namespace Segmind.WanAnimate.Infrastructure
                     field,
                     string.Format(CultureInfo.InvariantCulture, "{0} '{1}' is neither an http(s) URL nor an existing file.", field, given));
             }
+
+            // An empty file, a pipe or a device is refused here, before a journal line or a request is written.
+            WanAnimateRequest.EnsureUsableLocalFile(field, given ?? resolved, resolved);
         }
 
         /// <summary>The row as given on the command line, for TargetObject when nothing was piped.</summary>
