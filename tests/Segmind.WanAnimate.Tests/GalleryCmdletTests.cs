@@ -38,14 +38,16 @@ public sealed class GalleryCmdletTests : IClassFixture<EmulatorFixture>
         var page = Assert.IsType<FileInfo>(result.Output[0].BaseObject);
         Assert.Equal(directory.File(Path.Combine("out", "gallery.html")), page.FullName);
         var dom = new HtmlParser().ParseDocument(File.ReadAllText(page.FullName));
-        var cards = dom.QuerySelectorAll("li.card");
-        Assert.Equal(2, cards.Length);
-        Assert.Equal(new[] { "completed", "failed" }, cards.Select(c => c.GetAttribute("data-status")).ToArray());
-        Assert.Equal("first", cards[0].QuerySelector(".prompt")!.TextContent);
-        var video = cards[0].QuerySelector("video")!.GetAttribute("src")!;
+        // Rows submitted at once reach the journal in any order: the cards are found by their row id.
+        var cards = dom.QuerySelectorAll("li.card").ToDictionary(c => c.QuerySelector("h2")!.TextContent);
+        Assert.Equal(new[] { "one", "two" }, cards.Keys.Order().ToArray());
+        Assert.Equal("completed", cards["one"].GetAttribute("data-status"));
+        Assert.Equal("failed", cards["two"].GetAttribute("data-status"));
+        Assert.Equal("first", cards["one"].QuerySelector(".prompt")!.TextContent);
+        var video = cards["one"].QuerySelector("video")!.GetAttribute("src")!;
         Assert.Matches("^[^/]+\\.mp4$", video);
         Assert.True(File.Exists(Path.Combine(directory.Path, "out", Uri.UnescapeDataString(video))));
-        Assert.NotNull(cards[1].QuerySelector(".error"));
+        Assert.NotNull(cards["two"].QuerySelector(".error"));
     }
 
     [Fact]
