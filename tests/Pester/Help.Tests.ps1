@@ -20,9 +20,9 @@ AfterAll {
 }
 
 Describe 'The module' {
-    It 'exports the six cmdlets' {
+    It 'exports the seven cmdlets' {
         (Get-Command -Module Segmind.WanAnimate -CommandType Cmdlet).Name | Sort-Object | Should -Be @(
-            'Get-SegmindCredit', 'Get-WanAnimateStatus', 'Invoke-WanAnimate',
+            'Export-WanAnimateGallery', 'Get-SegmindCredit', 'Get-WanAnimateStatus', 'Invoke-WanAnimate',
             'New-WanAnimateJob', 'Save-WanAnimateOutput', 'Wait-WanAnimateJob')
     }
 
