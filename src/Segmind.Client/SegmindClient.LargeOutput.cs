@@ -30,9 +30,10 @@ namespace Segmind.Client
 
             // A declared length no output under the download cap could need is refused before reading.
             var declared = content.Headers.ContentLength;
-            if (declared.HasValue && declared.Value > max && (declared.Value - max) / 4 * 3 > MaxDownloadBytes())
+            var cap = new DownloadBudget(_clock, MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId);
+            if (declared.HasValue && declared.Value > max)
             {
-                throw ApiTransport.TooLarge(declared.Value, max + (MaxDownloadBytes() / 3 * 4));
+                cap.CheckDeclared((declared.Value - max) / 4 * 3);
             }
 
             using (var stream = await content.ReadAsStreamAsync().ConfigureAwait(false))
@@ -55,7 +56,6 @@ namespace Segmind.Client
                 }
 
                 // Too large to hold: keep everything but the output, and only count the output against the download cap.
-                var cap = new DownloadBudget(_clock, MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId);
                 var scanner = new LargeResultScanner(max) { OnDiverted = chars => cap.CheckDeclared(chars / 4 * 3) };
                 await scanner.ScanAsync(memory.GetBuffer(), 0, (int)memory.Length, cancellationToken).ConfigureAwait(false);
                 await scanner.ScanAsync(stream, cancellationToken).ConfigureAwait(false);
