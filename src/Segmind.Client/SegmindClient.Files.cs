@@ -414,6 +414,14 @@ namespace Segmind.Client
                 {
                     throw DownloadFailure(error, requestId, idle, watchdog, cancellationToken);
                 }
+                catch (Exception error) when (error is UriFormatException || error is InvalidOperationException || error is ArgumentException || error is NotSupportedException)
+                {
+                    // A redirect to an address that is not http(s) (file:, ftp:...): an answer of the server, not a bug here.
+                    throw new SegmindProtocolException(
+                        $"The output download of job '{requestId}' from '{UriRules.Describe(uri)}' was redirected to an address that cannot be fetched ({ErrorMapper.TrimEndPeriod(error.Message)}); only http(s) outputs are saved, and nothing was written.",
+                        requestId: requestId,
+                        inner: error);
+                }
 
                 using (response)
                 using (watchdog.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))

@@ -49,7 +49,8 @@ namespace Segmind.Client
                     throw new SegmindWaitTimeoutException(
                         $"Stopped waiting for job '{job.RequestId}' after {Describe(limit)} (last status {seen.Status ?? "unknown"}; a status request was still unanswered at the deadline); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
                         job.RequestId,
-                        seen.Status);
+                        seen.Status,
+                        "a status request was still unanswered at the deadline");
                 }
             }
         }

@@ -245,4 +245,89 @@ public sealed class HostileServerModuleTests : IAsyncLifetime
         Assert.Contains("Row 1", error.ToString());
         Assert.Empty(_api.Calls);
     }
+
+    /// <summary>Makes a file unwritable even for root (immutable), or undoes it.</summary>
+    private static void SetReadOnly(string path, bool readOnly)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.SetAttributes(path, readOnly ? FileAttributes.ReadOnly : FileAttributes.Normal);
+            return;
+        }
+
+        var isRoot = Environment.UserName == "root";
+        var (tool, arguments) = isRoot ? ("chattr", (readOnly ? "+i " : "-i ") + path) : ("chmod", (readOnly ? "444 " : "644 ") + path);
+        using var process = System.Diagnostics.Process.Start(tool, arguments)!;
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    [Fact]
+    public void A_read_only_journal_is_followed_by_Wait_and_a_folder_as_journal_is_a_clear_error()
+    {
+        ServeJob(SubmitAnswer);
+        using var directory = new TemporaryDirectory();
+        var journal = directory.File("batch.journal");
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+        session.Run($"New-WanAnimateJob {OneRow} -JournalPath $args[0]", journal).ThrowOnError();
+
+        SetReadOnly(journal, true);
+        try
+        {
+            var waited = session.Run($"Wait-WanAnimateJob -JournalPath $args[0] {FastPoll} -Timeout '00:01:00'", journal);
+
+            Assert.True(waited.Errors.Count == 0 && waited.Terminating == null, waited.Describe());
+            Assert.Equal("job-1", Assert.Single(waited.Objects("WanAnimateResult")).Text("RequestId"));
+            Assert.Contains(waited.Warnings, w => w.Message.Contains("read-only"));
+        }
+        finally
+        {
+            SetReadOnly(journal, false);
+        }
+
+        var folder = session.CatchTerminating("New-WanAnimateJob " + OneRow + " -JournalPath $args[0]", directory.Path);
+        Assert.NotNull(folder);
+        Assert.Contains("is a folder", folder!.ToString());
+        Assert.Contains("batch.journal", folder.ToString());
+    }
+
+    [Theory]
+    [InlineData("text/html", "<html>maintenance</html>", 200, "not a JSON object")]
+    [InlineData("text/plain", "moved", 302, "302")]
+    public void A_wait_that_times_out_keeps_the_cause_of_the_last_failed_poll(string contentType, string body, int status, string cause)
+    {
+        _api.Handler = (call, _) => SecurityStubServer.Answer(status, contentType, System.Text.Encoding.UTF8.GetBytes(body), ("Location", "http://127.0.0.2:1/elsewhere"));
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+
+        var result = session.Run($"Wait-WanAnimateJob -RequestId job-1 {FastPoll} -Timeout '00:00:02'");
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("WanAnimate.WaitTimeout", error.FullyQualifiedErrorId);
+        Assert.Contains("job-1", error.ToString());
+        Assert.Contains("the last poll failed", error.ToString());
+        Assert.Contains(cause, error.ToString());
+        Assert.DoesNotContain("last status: unknown", error.ToString());
+    }
+
+    [Fact]
+    public void An_output_redirected_to_a_file_address_is_refused_naming_the_job()
+    {
+        var api = _api.BaseUri.AbsoluteUri;
+        _api.Handler = (call, _) => call.Path switch
+        {
+            _ when call.Method == "POST" => SecurityStubServer.Json(SubmitAnswer),
+            var p when p.EndsWith("/status", StringComparison.Ordinal) => SecurityStubServer.Json("{\"status\":\"COMPLETED\",\"request_id\":\"job-1\"}"),
+            var p when p.StartsWith("/v2/requests/", StringComparison.Ordinal) => SecurityStubServer.Json("{\"status\":\"COMPLETED\",\"request_id\":\"job-1\",\"output\":\"" + api + "outputs/x.mp4\"}"),
+            _ => SecurityStubServer.Answer(302, "text/plain", "moved"u8.ToArray(), ("Location", "file:///etc/passwd")),
+        };
+        using var directory = new TemporaryDirectory();
+        using var session = new PowerShellSession(_api.BaseUri, Key);
+
+        var result = session.Run($"Invoke-WanAnimate {OneRow} {FastPoll} -Timeout '00:01:00' -OutputDirectory $args[0]", directory.Path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.False(error.FullyQualifiedErrorId.Contains("Unexpected"), error.Exception.ToString());
+        Assert.Contains("job-1", error.ToString());
+        Assert.Empty(Directory.GetFiles(directory.Path));
+    }
 }

@@ -146,12 +146,21 @@ namespace Segmind.Client
     public sealed class SegmindWaitTimeoutException : SegmindException
     {
         public SegmindWaitTimeoutException(string message, string requestId, string? lastStatus)
+            : this(message, requestId, lastStatus, null)
+        {
+        }
+
+        public SegmindWaitTimeoutException(string message, string requestId, string? lastStatus, string? lastFailure)
             : base(message, null, requestId)
         {
             LastStatus = lastStatus;
+            LastFailure = lastFailure;
         }
 
         public string? LastStatus { get; }
+
+        /// <summary>Why the last poll failed, when it did (an answer that was not JSON, a redirect, one over the size cap...).</summary>
+        public string? LastFailure { get; }
 
         public override string ErrorId => "WaitTimeout";
     }

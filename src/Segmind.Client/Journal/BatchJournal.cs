@@ -115,6 +115,9 @@ namespace Segmind.Client
         /// </summary>
         public static BatchJournal Open(string path) => Open(path, shareProcessLock: true);
 
+        /// <summary>True when the file could only be opened for reading: its rows can be followed, but every record fails.</summary>
+        public bool IsReadOnly { get; private set; }
+
         /// <summary>
         /// <paramref name="shareProcessLock"/> false makes this object behave like a writer in another process: only
         /// the lock file keeps its appends apart from the others'. Tests use it to exercise that lock.
@@ -133,8 +136,25 @@ namespace Segmind.Client
                 throw new SegmindValidationException("JournalPath", "The journal's folder does not exist: " + directory);
             }
 
+            if (Directory.Exists(fullPath))
+            {
+                throw new SegmindValidationException(
+                    "JournalPath",
+                    $"The journal path '{path}' is a folder; give the path of a journal file, for example '{System.IO.Path.Combine(path, "batch.journal")}'.");
+            }
+
             var journal = new BatchJournal(fullPath, shareProcessLock);
-            journal._stream = new FileStream(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            try
+            {
+                journal._stream = new FileStream(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            }
+            catch (UnauthorizedAccessException) when (File.Exists(fullPath))
+            {
+                // A journal that may only be read (a copy, a finished batch) can still be followed; every write then fails clearly.
+                journal._stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+                journal.IsReadOnly = true;
+            }
+
             return journal;
         }
 
@@ -546,6 +566,11 @@ namespace Segmind.Client
 
                 buffer.WriteByte((byte)'\n');
                 line = buffer.ToArray();
+            }
+
+            if (IsReadOnly)
+            {
+                throw new UnauthorizedAccessException($"The journal '{Path}' is read-only: it can be read but nothing can be recorded in it.");
             }
 
             lock (_writeLock)

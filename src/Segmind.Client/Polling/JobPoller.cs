@@ -421,13 +421,15 @@ namespace Segmind.Client
                 return new SegmindWaitTimeoutException(
                     $"Stopped waiting for job '{entry.Job.RequestId}' after {SegmindClient.Describe(limit)} (last status {entry.LastStatus ?? "unknown"}{lastPollFailed}); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
                     entry.Job.RequestId,
-                    entry.LastStatus);
+                    entry.LastStatus,
+                    entry.LastError?.Message);
             }
 
             return new SegmindWaitTimeoutException(
                 "Job " + entry.Job.RequestId + " did not finish before the deadline (last status: " + (entry.LastStatus ?? "never read") + ")" + lastPollFailed + ". It goes on at Segmind: wait again with its request id.",
                 entry.Job.RequestId,
-                entry.LastStatus);
+                entry.LastStatus,
+                entry.LastError?.Message);
         }
 
         private static void Report(Entry entry, JobStatus status)

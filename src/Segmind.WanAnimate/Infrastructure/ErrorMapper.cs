@@ -164,11 +164,13 @@ namespace Segmind.WanAnimate.Infrastructure
             switch (exception)
             {
                 case SegmindWaitTimeoutException timeout:
+                    // The cause of the last failed poll is kept: "unknown" alone would hide what the client saw.
                     return string.Format(
                         CultureInfo.InvariantCulture,
-                        "Job {0} did not finish in time (last status: {1}). The job continues at Segmind: run 'Wait-WanAnimateJob -RequestId {0}' to resume.",
+                        "Job {0} did not finish in time (last status: {1}{2}). The job continues at Segmind: run 'Wait-WanAnimateJob -RequestId {0}' to resume.",
                         id,
-                        timeout.LastStatus ?? "unknown");
+                        timeout.LastStatus ?? (timeout.LastFailure is null ? "unknown" : "never read"),
+                        timeout.LastFailure is null ? string.Empty : "; the last poll failed: " + timeout.LastFailure.TrimEnd().TrimEnd('.'));
                 case SegmindNotFoundException:
                     return string.IsNullOrEmpty(id)
                         ? "Not found: the request id is unknown or its result expired (Segmind keeps results for 1 hour)."
