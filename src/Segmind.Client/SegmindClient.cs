@@ -15,12 +15,10 @@ namespace Segmind.Client
     /// </summary>
     public sealed partial class SegmindClient : IDisposable
     {
-        private static readonly Func<TimeSpan> DefaultClock = MonotonicClock();
-
         private readonly SegmindClientOptions _options;
         private readonly RetryLoop _retry;
         private readonly Func<TimeSpan, CancellationToken, Task> _delay;
-        private readonly Func<TimeSpan> _clock;
+        private readonly TimeProvider _time;
         private readonly IJobStatusSource _statusSource;
         private ResolvedBaseUri? _resolvedBase;
         private int _disposed;
@@ -30,13 +28,15 @@ namespace Segmind.Client
         {
         }
 
-        /// <summary>With an injected delay and monotonic clock, so retries can be tested without sleeping (waits run on the shared poller's own clock).</summary>
+        /// <summary>With an injected delay (tests of the retry bounds); every other wait runs on <see cref="SegmindClientOptions.TimeProvider"/>.</summary>
         internal SegmindClient(SegmindClientOptions options, Func<TimeSpan, CancellationToken, Task>? delay, Func<TimeSpan>? clock)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
-            _delay = delay ?? Task.Delay;
-            _clock = clock ?? DefaultClock;
-            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, _clock);
+            _time = options.TimeProvider ?? TimeProvider.System;
+            var time = _time;
+            _delay = delay ?? ((wait, token) => time.Delay(wait, token));
+            var started = time.GetTimestamp();
+            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, clock ?? (() => time.GetElapsedTime(started)));
             _statusSource = new SegmindClientJobStatusSource(this);
         }
 
@@ -76,6 +76,7 @@ namespace Segmind.Client
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
@@ -98,6 +99,7 @@ namespace Segmind.Client
                 UriField = given is null ? "BaseUri" : "StatusUrl",
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
@@ -120,6 +122,7 @@ namespace Segmind.Client
                 UriField = given is null ? "BaseUri" : "ResponseUrl",
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
@@ -161,7 +164,7 @@ namespace Segmind.Client
                 }
 
                 var schedule = _options.PollSchedule ?? PollSchedule.Default;
-                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
+                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time);
                 var deadline = poller.DeadlineAfter(limit);
                 return poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress);
             }
@@ -181,6 +184,7 @@ namespace Segmind.Client
             var call = new ApiCall(HttpMethod.Get, new Uri(BaseUri(), "v1/get-user-credits"), RequestKind.Credits, "read the credit balance")
             {
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: null, cancellationToken).ConfigureAwait(false);
@@ -245,7 +249,7 @@ namespace Segmind.Client
             TimeSpan? retryAfter = null;
             if (status == 429 || status == 503)
             {
-                retryAfter = RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap());
+                retryAfter = RetryAfter.FromHeaders(response.Headers, Now(), HintCap());
             }
 
             if (status == 429)
@@ -385,7 +389,7 @@ namespace Segmind.Client
             public Uri Uri { get; }
         }
 
-        private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Shared(key, BaseUri());
+        private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Get(key, BaseUri(), _time);
 
         private long MaxResponseBytes() => _options.MaxResponseBytes > 0 ? _options.MaxResponseBytes : 16L * 1024 * 1024;
 
@@ -424,7 +428,10 @@ namespace Segmind.Client
             return secret.Length == 0 ? text : text.Replace(secret, "***");
         }
 
-        private static DateTimeOffset Now() => DateTimeOffset.UtcNow;
+        private DateTimeOffset Now() => _time.GetUtcNow();
+
+        /// <summary>The clock every wait of this client runs on.</summary>
+        internal TimeProvider Time => _time;
 
         internal static string Describe(TimeSpan value) =>
             value.TotalSeconds < 120 ? ErrorMapper.Seconds(value) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
@@ -435,12 +442,6 @@ namespace Segmind.Client
             {
                 throw new ObjectDisposedException(nameof(SegmindClient));
             }
-        }
-
-        private static Func<TimeSpan> MonotonicClock()
-        {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            return () => watch.Elapsed;
         }
     }
 }

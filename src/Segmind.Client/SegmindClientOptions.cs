@@ -43,6 +43,13 @@ namespace Segmind.Client
         /// Null means the process-wide gate for this key and base address.
         /// </summary>
         public IRequestGate? RequestGate { get; set; }
+
+        /// <summary>
+        /// The clock behind every delay, timeout, poll, token bucket, pause and back-off of this client. Null is the
+        /// real clock; a <see cref="ScaledTimeProvider"/> matches an emulator run with a time scale, a fake clock makes
+        /// tests deterministic. Clients with different clocks never share a request gate or a poller.
+        /// </summary>
+        public TimeProvider? TimeProvider { get; set; }
     }
 
     public sealed class RetryOptions

@@ -50,8 +50,8 @@ namespace Segmind.Client
         private const double TokenEpsilon = 1e-9;
 
         private readonly object _lock = new object();
-        private readonly SchedulerClock _clock;
-        private readonly ISchedulerTimer _timer;
+        private readonly TimeProvider _clock;
+        private readonly ClockTimer _timer;
 
         private readonly LinkedList<Waiter> _results = new LinkedList<Waiter>();
         private readonly LinkedList<Waiter> _polls = new LinkedList<Waiter>();
@@ -77,19 +77,20 @@ namespace Segmind.Client
 
         /// <summary>A gate with these options (null: unlimited rate, the default in-flight limit).</summary>
         public RequestGate(RequestGateOptions? options = null)
-            : this(options, SystemSchedulerClock.Instance)
+            : this(options, TimeProvider.System)
         {
         }
 
-        internal RequestGate(RequestGateOptions? options, SchedulerClock clock)
+        /// <summary>A gate that measures time on <paramref name="clock"/> (a scaled clock for dry runs, a fake one in tests).</summary>
+        public RequestGate(RequestGateOptions? options, TimeProvider clock)
         {
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _options = (options ?? new RequestGateOptions()).Clone();
             _options.Validate();
             _effectiveRpm = _options.LimitOrNull;
-            _lastRefill = clock.UtcNow;
+            _lastRefill = clock.GetUtcNow();
             _tokens = _effectiveRpm is double rpm ? _options.BurstFor(rpm) : 0;
-            _timer = clock.CreateTimer(OnTimer);
+            _timer = new ClockTimer(clock, OnTimer);
         }
 
         /// <summary>A copy of the options in force.</summary>
@@ -118,7 +119,7 @@ namespace Segmind.Client
             copy.Validate();
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 RefillLocked(now);
                 var wasUnlimited = _effectiveRpm is null;
                 _options = copy;
@@ -147,7 +148,7 @@ namespace Segmind.Client
                 ThrowIfDisposed();
                 if (_results.Count == 0 && _polls.Count == 0 && _submits.Count == 0)
                 {
-                    var now = _clock.UtcNow;
+                    var now = _clock.GetUtcNow();
                     if (CanGrantLocked(kind, now, out _))
                     {
                         return new ValueTask<IDisposable>(GrantLocked(kind, now));
@@ -186,7 +187,7 @@ namespace Segmind.Client
         {
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 _rateLimitedCount++;
                 _successRun = 0;
                 var newEpisode = now >= _pausedUntil;
@@ -233,7 +234,7 @@ namespace Segmind.Client
         {
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 return new RequestGateStatus(
                     _options.ThrottleLimit,
                     _inFlight,
@@ -265,7 +266,7 @@ namespace Segmind.Client
             {
                 lock (_lock)
                 {
-                    return _pausedUntil > _clock.UtcNow ? _pausedUntil : (DateTimeOffset?)null;
+                    return _pausedUntil > _clock.GetUtcNow() ? _pausedUntil : (DateTimeOffset?)null;
                 }
             }
         }
@@ -442,7 +443,7 @@ namespace Segmind.Client
                     var configured = _options.LimitOrNull;
                     if (_effectiveRpm is double rpm && (configured is null || rpm < configured.Value))
                     {
-                        RefillLocked(_clock.UtcNow);
+                        RefillLocked(_clock.GetUtcNow());
                         var raised = rpm + RecoveryStep;
                         _effectiveRpm = configured is double cap && raised > cap ? cap : raised;
                     }
@@ -504,7 +505,7 @@ namespace Segmind.Client
                     }
 
                     var waiter = queue.First!.Value;
-                    var now = _clock.UtcNow;
+                    var now = _clock.GetUtcNow();
                     if (!CanGrantLocked(waiter.Kind, now, out var wakeAt))
                     {
                         if (wakeAt is DateTimeOffset due)
