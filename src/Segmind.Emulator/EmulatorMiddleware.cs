@@ -38,7 +38,7 @@ internal static class EmulatorMiddleware
         {
             case FaultAction.RateLimit:
                 counters.CountFault(FaultKind.RateLimit);
-                await HttpHelpers.WriteRateLimitedAsync(context, TimeSpan.FromSeconds(decision.RetryAfterSeconds), "Rate limit exceeded", decision.RetryAfterStyle).ConfigureAwait(false);
+                await HttpHelpers.WriteRateLimitedAsync(context, TimeSpan.FromSeconds(decision.RetryAfterSeconds), "Rate limit exceeded", HintNow(state), decision.RetryAfterStyle).ConfigureAwait(false);
                 counters.CountResponse(429);
                 return;
             case FaultAction.ServerError:
@@ -103,13 +103,18 @@ internal static class EmulatorMiddleware
 
         if (!state.RateLimiter.TryAcquire(key, options.RequestsPerMinute, state.Clock.Now, out var retryAfterEmulated))
         {
-            await HttpHelpers.WriteRateLimitedAsync(context, state.Clock.ToReal(retryAfterEmulated), "Rate limit exceeded").ConfigureAwait(false);
+            var hint = options.HintsInEmulatedTime ? TimeSpan.FromSeconds(retryAfterEmulated) : state.Clock.ToReal(retryAfterEmulated);
+            await HttpHelpers.WriteRateLimitedAsync(context, hint, "Rate limit exceeded", HintNow(state)).ConfigureAwait(false);
             return false;
         }
 
         context.Items[EmulatorEndpoints.ApiKeyItem] = key;
         return true;
     }
+
+    /// <summary>The clock Retry-After dates and x-rate-limit-reset-at-utc are stated on.</summary>
+    private static DateTimeOffset HintNow(EmulatorState state) =>
+        state.Options.HintsInEmulatedTime ? state.Clock.EmulatedUtcNow : DateTimeOffset.UtcNow;
 
     private static Task WriteServerErrorAsync(HttpContext context, int statusCode)
     {

@@ -50,6 +50,12 @@ public sealed class EmulatorOptions
     [Description("Real seconds per emulated second: 0.01 turns a 400 s job into 4 s.")]
     public double TimeScale { get; set; } = 1.0;
 
+    /// <summary>
+    /// State 429 hints (<c>Retry-After</c>, <c>x-rate-limit-reset-at-utc</c>) in emulated time instead of real time,
+    /// for a client that runs on the same scaled clock (a ScaledTimeProvider started at the emulator's emulated time).
+    /// </summary>
+    public bool HintsInEmulatedTime { get; set; }
+
     [Description("A prompt containing this text makes the job end FAILED after processing.")]
     public string FailPromptMarker { get; set; } = "[fail]";
 

@@ -53,9 +53,9 @@ namespace Segmind.Client
         private bool _dispatching;
         private bool _disposed;
 
-        /// <summary>A poller that reads job states through <paramref name="client"/> (its retries and request gate).</summary>
+        /// <summary>A poller that reads job states through <paramref name="client"/> (its retries and request gate), on the client's clock.</summary>
         public JobPoller(SegmindClient client, JobPollerOptions? options = null)
-            : this(new SegmindClientJobStatusSource(client), options)
+            : this(new SegmindClientJobStatusSource(client), options, (client ?? throw new ArgumentNullException(nameof(client))).Time)
         {
         }
 
