@@ -269,6 +269,7 @@ namespace Segmind.Client
 
             var error = ErrorMapper.Map(status, response.Reason, call.Action, requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
+            _options.BatchStop?.Observe(error, call.Kind);
             return error;
         }
 
@@ -389,7 +390,11 @@ namespace Segmind.Client
             public Uri Uri { get; }
         }
 
-        private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Get(key, BaseUri(), _time);
+        private IRequestGate Gate(ApiKey key)
+        {
+            var gate = _options.RequestGate ?? RequestGateRegistry.Get(key, BaseUri(), _time);
+            return _options.BatchStop is BatchStop stop ? stop.Guard(gate) : gate;
+        }
 
         private long MaxResponseBytes() => _options.MaxResponseBytes > 0 ? _options.MaxResponseBytes : 16L * 1024 * 1024;
 

@@ -50,6 +50,12 @@ namespace Segmind.Client
         /// tests deterministic. Clients with different clocks never share a request gate or a poller.
         /// </summary>
         public TimeProvider? TimeProvider { get; set; }
+
+        /// <summary>
+        /// The batch this client works for: a 401/403 stops every further request, a 406 (insufficient credits) every
+        /// further submit (see <see cref="Segmind.Client.BatchStop"/>). Null: each request stands alone.
+        /// </summary>
+        public BatchStop? BatchStop { get; set; }
     }
 
     public sealed class RetryOptions
