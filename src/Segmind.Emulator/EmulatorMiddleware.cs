@@ -52,7 +52,7 @@ internal static class EmulatorMiddleware
                 return;
         }
 
-        if (IsApi(endpointGroup) && !await AdmitAsync(context, state).ConfigureAwait(false))
+        if (IsApi(endpointGroup) && !await AdmitAsync(context, state, endpointGroup).ConfigureAwait(false))
         {
             counters.CountResponse(context.Response.StatusCode);
             return;
@@ -83,7 +83,7 @@ internal static class EmulatorMiddleware
     }
 
     /// <summary>API key (401/403) and the per-key rate limit (429). Answers a refusal itself and returns false.</summary>
-    private static async Task<bool> AdmitAsync(HttpContext context, EmulatorState state)
+    private static async Task<bool> AdmitAsync(HttpContext context, EmulatorState state, EndpointGroup group)
     {
         var options = state.Options;
         var key = context.Request.Headers[EmulatorEndpoints.ApiKeyHeader].ToString().Trim();
@@ -101,7 +101,8 @@ internal static class EmulatorMiddleware
             return false;
         }
 
-        if (!state.RateLimiter.TryAcquire(key, options.RequestsPerMinute, state.Clock.Now, out var retryAfterEmulated))
+        var counted = options.RateLimitedEndpoints is not { Count: > 0 } only || only.Contains(group);
+        if (counted && !state.RateLimiter.TryAcquire(key, options.RequestsPerMinute, state.Clock.Now, out var retryAfterEmulated))
         {
             var hint = options.HintsInEmulatedTime ? TimeSpan.FromSeconds(retryAfterEmulated) : state.Clock.ToReal(retryAfterEmulated);
             await HttpHelpers.WriteRateLimitedAsync(context, hint, "Rate limit exceeded", HintNow(state)).ConfigureAwait(false);
