@@ -17,6 +17,8 @@
         'Invoke-WanAnimate'
         'Save-WanAnimateOutput'
         'Get-SegmindCredit'
+        'Export-WanAnimateGallery'
+        'Get-WanAnimateJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -43,7 +43,14 @@ namespace Segmind.Client
         public SegmindClientOptions Options => _options;
 
         /// <summary>Validates, uploads local files, and POSTs <c>/v2/wan-animate</c> once. Never re-sent after it may have reached the server.</summary>
-        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default)
+        public Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default) =>
+            SubmitAsync(request, stages: null, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="SubmitAsync(WanAnimateRequest, CancellationToken)"/>, telling <paramref name="stages"/> when each
+        /// attempt goes on the wire and when one provably did not reach the server (see <see cref="ISubmitStages"/>).
+        /// </summary>
+        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, ISubmitStages? stages, CancellationToken cancellationToken = default)
         {
             if (request is null)
             {
@@ -54,7 +61,7 @@ namespace Segmind.Client
             request.Validate();
             RequireKey();
             var ready = await UploadLocalInputsAsync(request, cancellationToken).ConfigureAwait(false);
-            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken).ConfigureAwait(false);
+            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken, stages).ConfigureAwait(false);
         }
 
         /// <summary>POST <c>/v2/{slug}</c> with the parameters as JSON.</summary>
@@ -70,17 +77,18 @@ namespace Segmind.Client
             return await SubmitBodyAsync(SubmitUri(slug), body, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken)
+        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken, ISubmitStages? stages = null)
         {
             var call = new ApiCall(HttpMethod.Post, submitUri, RequestKind.Submit, "submit the job")
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.RequestTimeout,
                 Time = _time,
+                BeginSending = stages is null ? null : (Func<IDisposable?>)stages.BeginSending,
             };
 
-            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
-            return ResponseParser.Submitted(response, BaseUri(), Now());
+            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken, stages).ConfigureAwait(false);
+            return ResponseParser.Submitted(response, BaseUri(), Now(), IsApiHost, IgnoredJobUrl);
         }
 
         /// <summary>One status poll. FAILED is returned as data.</summary>
@@ -92,11 +100,10 @@ namespace Segmind.Client
             }
 
             ThrowIfDisposed();
-            var given = job.StatusUrl;
-            var uri = given ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId) + "/status");
+            var uri = JobUri(job.StatusUrl, job.RequestId, "/status", "StatusUrl", out var field);
             var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Status, $"check the status of job '{job.RequestId}'")
             {
-                UriField = given is null ? "BaseUri" : "StatusUrl",
+                UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
                 Time = _time,
@@ -115,11 +122,10 @@ namespace Segmind.Client
             }
 
             ThrowIfDisposed();
-            var given = job.ResponseUrl;
-            var uri = given ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId));
+            var uri = JobUri(job.ResponseUrl, job.RequestId, string.Empty, "ResponseUrl", out var field);
             var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Result, $"get the result of job '{job.RequestId}'")
             {
-                UriField = given is null ? "BaseUri" : "ResponseUrl",
+                UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
                 Time = _time,
@@ -198,14 +204,28 @@ namespace Segmind.Client
         }
 
         /// <summary>One API call with bounded retries: GET-like calls on any transient failure, submits only when provably not accepted.</summary>
-        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken, ISubmitStages? stages = null)
         {
             var key = RequireKey();
             var gate = Gate(key);
             return _retry.RunAsync(
-                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token),
+                (attempt, token) => stages is null ? CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token) : SubmitOnceAsync(call, key, gate, stages, token),
                 isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
                 cancellationToken);
+        }
+
+        /// <summary>One submit attempt; one that provably did not reach the server is reported before it is retried.</summary>
+        private async Task<ApiResponse> SubmitOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, ISubmitStages stages, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await CallOnceAsync(call, key, gate, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SegmindException refused) when (IsSubmitRetryable(refused))
+            {
+                stages.NotSent(refused);
+                throw;
+            }
         }
 
         private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
@@ -219,6 +239,9 @@ namespace Segmind.Client
                     gate,
                     (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
                     cancellationToken).ConfigureAwait(false);
+
+                // The boundary: nothing below sees the answer before the key is taken out of it.
+                response = response.Redacted(KeyRedactor.For(key));
             }
             catch (TransportFailureException failure)
             {
@@ -226,10 +249,14 @@ namespace Segmind.Client
             }
             catch (SegmindProtocolException tooLarge) when (isSubmit)
             {
-                throw new SegmindProtocolException(
-                    ErrorMapper.TrimEndPeriod(tooLarge.Message) + "; the job may have been created and charged, and it is not re-sent automatically.",
-                    tooLarge.StatusCode,
-                    inner: tooLarge);
+                // Only a 2xx answer is read whole: the submit was accepted, and its answer is unusable (see ResponseParser.Submitted).
+                throw new SegmindSubmitOutcomeUnknownException(
+                    "Segmind accepted the submit but " + char.ToLowerInvariant(tooLarge.Message[0]) + ErrorMapper.TrimEndPeriod(tooLarge.Message).Substring(1)
+                        + "; the job may have been created and charged, and it is not re-sent automatically because every submit creates a new paid job.",
+                    tooLarge.StatusCode ?? 200,
+                    null,
+                    null,
+                    tooLarge);
             }
 
             if ((response.StatusCode >= 200 && response.StatusCode <= 299) || (acceptStatus != null && acceptStatus(response.StatusCode)))
@@ -429,8 +456,7 @@ namespace Segmind.Client
                 return null;
             }
 
-            var secret = key.Reveal();
-            return secret.Length == 0 ? text : text.Replace(secret, "***");
+            return KeyRedactor.For(key).Clean(text);
         }
 
         private DateTimeOffset Now() => _time.GetUtcNow();

@@ -42,6 +42,12 @@ namespace Segmind.Client.Http
 
         /// <summary>The job this call concerns, for messages and exceptions.</summary>
         public string? RequestId { get; set; }
+
+        /// <summary>
+        /// Called once per attempt with the request slot in hand, right before the request goes on the wire; what it
+        /// returns is disposed when the attempt is over. Throwing from it sends nothing.
+        /// </summary>
+        public Func<IDisposable?>? BeginSending { get; set; }
     }
 
     /// <summary>A whole answer read into memory (capped).</summary>
@@ -62,7 +68,18 @@ namespace Segmind.Client.Http
         public string? MediaType { get; }
         public byte[] Body { get; }
 
-        public string? Header(string name) => Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+        /// <summary>A header's first value, cleaned of the key once the answer has been <see cref="Redacted"/>.</summary>
+        public string? Header(string name)
+        {
+            var value = Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+            return _redactor is null ? value : _redactor.Clean(value);
+        }
+
+        private KeyRedactor? _redactor;
+
+        /// <summary>The same answer with its reason phrase, headers and body cleaned of the key, before anything reads them.</summary>
+        public ApiResponse Redacted(KeyRedactor redactor) =>
+            new ApiResponse(StatusCode, redactor.Clean(Reason), Headers, MediaType, redactor.Clean(Body)) { _redactor = redactor };
     }
 
     /// <summary>The request failed below HTTP: no answer arrived. Converted by the caller according to whether repeating is safe.</summary>
@@ -100,6 +117,7 @@ namespace Segmind.Client.Http
             var http = HttpClientCache.ForApi(call.Uri);
 
             using (await gate.EnterAsync(call.Kind, cancellationToken).ConfigureAwait(false))
+            using (call.BeginSending?.Invoke())
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             using (ClockDeadline.CancelAfter(deadline, call.Timeout, call.Time))
             {

@@ -153,6 +153,12 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void WriteObject(object value) => Post(c => c.WriteObject(value));
 
+        public void WriteObject(object value, Action written) => Post(c =>
+        {
+            c.WriteObject(value);
+            written();
+        });
+
         public void WriteError(ErrorRecord error)
         {
             if (ErrorFilter?.Invoke(error) == true)
@@ -219,6 +225,12 @@ namespace Segmind.WanAnimate.Infrastructure
         public bool StatusWanted => false;
 
         public void WriteObject(object value) => _cmdlet.WriteObject(value);
+
+        public void WriteObject(object value, Action written)
+        {
+            _cmdlet.WriteObject(value);
+            written();
+        }
 
         public void WriteError(ErrorRecord error) => _cmdlet.WriteError(error);
 
