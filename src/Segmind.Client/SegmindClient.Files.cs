@@ -36,6 +36,7 @@ namespace Segmind.Client
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.SyncRunTimeout,
+                Time = _time,
             };
 
             var gate = Gate(key);
@@ -192,7 +193,7 @@ namespace Segmind.Client
                     using (var source = await content!.ReadAsStreamAsync().ConfigureAwait(false))
                     {
                         // The run's own timeout bounds the time; the cap bounds the size.
-                        length = await CopyAsync(source, partial.Stream, idle: null, cancellationToken, new DownloadBudget(_clock, MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId ?? "run")).ConfigureAwait(false);
+                        length = await CopyAsync(source, partial.Stream, idle: null, cancellationToken, new DownloadBudget(ElapsedClock(), MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId ?? "run")).ConfigureAwait(false);
                     }
 
                     var expected = content.Headers.ContentLength;
@@ -323,6 +324,7 @@ namespace Segmind.Client
                 UriField = "UploadUri",
                 Content = () => new DataUrlsContent(files),
                 Timeout = _options.RequestTimeout + TimeSpan.FromSeconds(total / (256.0 * 1024)),
+                Time = _time,
             };
 
             // Uploading twice costs nothing but storage, so an upload is retried like a GET.
@@ -561,14 +563,14 @@ namespace Segmind.Client
                         serverMessage);
             }
 
-            var retryAfter = status == 429 || status == 503 ? RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap()) : null;
+            var retryAfter = status == 429 || status == 503 ? RetryAfter.FromHeaders(response.Headers, Now(), HintCap()) : null;
             var error = ErrorMapper.Map(status, reason, $"download the output of job '{requestId}'", requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
             return error;
         }
 
         private DownloadBudget DownloadBudgetFor(string requestId, TimeSpan grace) =>
-            new DownloadBudget(_clock, MaxDownloadBytes(), _options.DownloadTimeout, grace, _options.MinDownloadBytesPerSecond, requestId);
+            new DownloadBudget(ElapsedClock(), MaxDownloadBytes(), _options.DownloadTimeout, grace, _options.MinDownloadBytesPerSecond, requestId);
 
         /// <summary>The output cap: the option, else the environment variable, else the default.</summary>
         internal long MaxDownloadBytes()

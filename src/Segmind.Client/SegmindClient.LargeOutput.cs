@@ -15,6 +15,14 @@ namespace Segmind.Client
     /// </summary>
     public sealed partial class SegmindClient
     {
+        /// <summary>Time elapsed since this call, on the client's time provider (download bounds are measured on it).</summary>
+        private Func<TimeSpan> ElapsedClock()
+        {
+            var time = _time;
+            var started = time.GetTimestamp();
+            return () => time.GetElapsedTime(started);
+        }
+
         /// <summary>Reads a result answer: whole when it fits the JSON cap, else its skeleton with the output held back.</summary>
         private async Task<ApiResponse> ReadResultAsync(HttpResponseMessage response, string requestId, CancellationToken cancellationToken)
         {
@@ -30,7 +38,7 @@ namespace Segmind.Client
 
             // A declared length no output under the download cap could need is refused before reading.
             var declared = content.Headers.ContentLength;
-            var cap = new DownloadBudget(_clock, MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId);
+            var cap = new DownloadBudget(ElapsedClock(), MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, requestId);
             if (declared.HasValue && declared.Value > max)
             {
                 cap.CheckDeclared((declared.Value - max) / 4 * 3);
@@ -107,7 +115,7 @@ namespace Segmind.Client
             using (var partial = new PartialFile(destination, 4096))
             {
                 var pace = DownloadBudgetFor(id, _options.RequestTimeout);
-                var cap = new DownloadBudget(_clock, MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, id);
+                var cap = new DownloadBudget(ElapsedClock(), MaxDownloadBytes(), TimeSpan.Zero, TimeSpan.Zero, 0, id);
                 var sink = new Base64Sink(partial.Stream, cap);
                 var scanner = new LargeResultScanner(MaxResponseBytes())
                 {

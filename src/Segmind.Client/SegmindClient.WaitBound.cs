@@ -14,7 +14,7 @@ namespace Segmind.Client
         /// <summary>How long after its deadline a wait's last poll may still finish on its own before it is cut off.</summary>
         internal static readonly TimeSpan WaitOverrun = TimeSpan.FromSeconds(5);
 
-        private static Task<JobResult> BoundedWait(
+        private Task<JobResult> BoundedWait(
             JobReference job,
             TimeSpan limit,
             Func<CancellationToken, IProgress<JobStatus>?, Task<JobResult>> track,
@@ -29,7 +29,7 @@ namespace Segmind.Client
             return BoundedWaitAsync(job, limit, track, progress, cancellationToken);
         }
 
-        private static async Task<JobResult> BoundedWaitAsync(
+        private async Task<JobResult> BoundedWaitAsync(
             JobReference job,
             TimeSpan limit,
             Func<CancellationToken, IProgress<JobStatus>?, Task<JobResult>> track,
@@ -37,9 +37,10 @@ namespace Segmind.Client
             CancellationToken cancellationToken)
         {
             var seen = new LastStatus(progress);
-            using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            // The bound runs on the client's time provider, like the poller's own deadline.
+            using (var timer = _time.CreateCancellationTokenSource(limit + WaitOverrun))
+            using (var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
             {
-                bound.CancelAfter(limit + WaitOverrun);
                 try
                 {
                     return await track(bound.Token, seen).ConfigureAwait(false);
