@@ -18,6 +18,7 @@ namespace Segmind.WanAnimate.Infrastructure
     public abstract class SegmindCmdletBase : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private readonly BatchStopReporter _batchStop = new BatchStopReporter();
         private PipelinePump? _pump;
         private List<Func<IOperationSink, CancellationToken, Task>>? _jobWork;
         private SegmindClient? _client;
@@ -55,6 +56,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 ApiKey = ResolveApiKey(),
                 BaseUri = ResolveBaseUri(),
+                BatchStop = _batchStop.Stop,
                 Warning = message => _warningSink?.WriteWarning(message),
             };
             ValidateParameters();
@@ -76,7 +78,7 @@ namespace Segmind.WanAnimate.Infrastructure
             }
             else
             {
-                _pump = new PipelinePump(_stopping.Token, VerboseWanted());
+                _pump = new PipelinePump(_stopping.Token, VerboseWanted()) { ErrorFilter = _batchStop.Absorbs };
                 _warningSink = _pump;
             }
         }
@@ -85,6 +87,8 @@ namespace Segmind.WanAnimate.Infrastructure
         {
             try
             {
+                // A wrong key stops the batch: the remaining rows are not even prepared.
+                ThrowIfBatchStopped();
                 ProcessInput();
                 _pump?.DrainReady(this);
             }
@@ -95,6 +99,39 @@ namespace Segmind.WanAnimate.Infrastructure
                 Abandon();
                 throw;
             }
+        }
+
+        private void ThrowIfBatchStopped()
+        {
+            if (_pump != null && _batchStop.FatalRecord() is ErrorRecord)
+            {
+                _pump.DrainReady(this);
+                ThrowTerminatingError(_batchStop.FatalRecord()!);
+            }
+        }
+
+        /// <summary>After all work: the one error of a 406 stop, with the balance as it is now.</summary>
+        private void ReportCreditsStop()
+        {
+            if (_batchStop.Stop.Credits is null)
+            {
+                return;
+            }
+
+            CreditBalance? balance = null;
+            try
+            {
+                using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                {
+                    balance = Client.GetCreditsAsync(deadline.Token).GetAwaiter().GetResult();
+                }
+            }
+            catch (Exception ex) when (ex is SegmindException || ex is OperationCanceledException)
+            {
+                // The figures the server gave with its refusal are in the message already.
+            }
+
+            WriteError(_batchStop.CreditsRecord(balance)!);
         }
 
         protected sealed override void EndProcessing()
@@ -124,6 +161,9 @@ namespace Segmind.WanAnimate.Infrastructure
                 Abandon();
                 throw;
             }
+
+            ThrowIfBatchStopped();
+            ReportCreditsStop();
 
             OnAllWorkDone(new DirectSink(this, VerboseWanted()));
         }
