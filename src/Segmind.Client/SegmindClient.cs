@@ -91,10 +91,13 @@ namespace Segmind.Client
             var planner = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time).Planner;
             planner.Retention = _options.ResolveRetention();
             await planner.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+            var sending = Now();
 
             var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken, stages).ConfigureAwait(false);
             var submitted = ResponseParser.Submitted(response, BaseUri(), Now(), IsApiHost, IgnoredJobUrl);
-            planner.OnSubmitted(submitted.RequestId, submitted.SubmittedAt);
+
+            // Its retention window started no earlier than this request left: planning from then is never late.
+            planner.OnSubmitted(submitted.RequestId, sending);
             return submitted;
         }
 

@@ -35,6 +35,7 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
         Assert.Equal(20, planner.Capacity);
 
         // 400-second jobs, 10 at a time, an hour kept from submission: 10 × (0.8 × 3600 / 400 − 1) + 1 = 63 outstanding.
+        clock.Advance(TimeSpan.FromSeconds(410));
         planner.OnFinished("job0", Status("job0", JobState.Completed, 400));
         Assert.Equal(400, planner.MedianDuration);
         Assert.Equal(63, planner.Capacity);
@@ -82,9 +83,14 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
         var nearFront = planner.NextPollDelay(Status("q10", JobState.Queued, 0), scheduled);
         Assert.InRange(nearFront.TotalSeconds, 200, 230);
 
-        // Running 100 s of jobs that take 380 s or more: nothing to see for 280 s; near the end, the normal schedule.
-        Assert.Equal(280, planner.NextPollDelay(Status("q0", JobState.Processing, 100), scheduled).TotalSeconds, 3);
+        // Running for 100 s, of jobs that take 380 s or more: nothing to see for 280 s; near the end, the normal schedule.
+        clock.Advance(TimeSpan.FromSeconds(100));
+        Assert.InRange(planner.NextPollDelay(Status("q0", JobState.Processing, 100), scheduled).TotalSeconds, 279, 281);
+        clock.Advance(TimeSpan.FromSeconds(279));
         Assert.Equal(scheduled, planner.NextPollDelay(Status("q0", JobState.Processing, 379), scheduled));
+
+        // A server on another time scale cannot claim more running time than this client's clock allows.
+        Assert.InRange(planner.NextPollDelay(Status("q1", JobState.Processing, 100_000), scheduled).TotalSeconds, 0, 13);
     }
 
     [Fact]
@@ -103,6 +109,19 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
         Assert.Contains("slow-job", warning);
         Assert.Contains("Save-WanAnimateOutput -RequestId slow-job", warning);
         Assert.Null(planner.OnStatus(Status("slow-job", JobState.Processing, 10)));
+    }
+
+    [Fact]
+    public void DurationsAreMeasuredOnTheClientsClockWhenTheServerRunsOnAnotherScale()
+    {
+        // An emulator at time scale 0.01 reports 400 "seconds" for a job this client saw run for 4.
+        var clock = new ManualClock();
+        var planner = new BatchPlanner(clock);
+        Track(planner, clock, "scaled");
+        planner.OnStatus(Status("scaled", JobState.Processing, 0));
+        clock.Advance(TimeSpan.FromSeconds(4));
+        planner.OnFinished("scaled", Status("scaled", JobState.Completed, 400));
+        Assert.Equal(4, planner.MedianDuration!.Value, 3);
     }
 
     [Fact]

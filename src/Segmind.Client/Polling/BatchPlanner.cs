@@ -227,7 +227,11 @@ namespace Segmind.Client
                 }
 
                 job.State = status.Status;
-                job.Elapsed = Seconds(status.Metrics, "inference_time");
+                var seen = _clock.GetUtcNow();
+                if (status.Status == JobState.Processing && job.RunningSince is null)
+                {
+                    job.RunningSince = seen;
+                }
                 var running = 0;
                 foreach (var other in _jobs.Values)
                 {
@@ -263,16 +267,18 @@ namespace Segmind.Client
         {
             lock (_lock)
             {
+                DateTimeOffset? since = null;
                 if (_jobs.TryGetValue(requestId, out var job))
                 {
                     _jobs.Remove(requestId);
+                    since = job.SubmittedAt;
                     if (job.Tracked)
                     {
                         _tracked--;
                     }
                 }
 
-                if (last != null && last.Status == JobState.Completed && Seconds(last.Metrics, "inference_time") is double duration && duration > 0)
+                if (last != null && last.Status == JobState.Completed && Duration(last, since) is double duration && duration > 0)
                 {
                     _durations.Add(duration);
                     if (_durations.Count > 2048)
@@ -314,7 +320,19 @@ namespace Segmind.Client
                 }
                 else if (last.Status == JobState.Processing)
                 {
+                    // The server's running time, bounded by what this client's clock allows (a scaled server reports
+                    // its own seconds), and at least what this client saw itself.
+                    var now = _clock.GetUtcNow();
                     var elapsed = Seconds(last.Metrics, "inference_time") ?? 0;
+                    if (_jobs.TryGetValue(last.RequestId, out var job))
+                    {
+                        elapsed = Math.Min(elapsed, (now - job.SubmittedAt).TotalSeconds);
+                        if (job.RunningSince is DateTimeOffset since)
+                        {
+                            elapsed = Math.Max(elapsed, (now - since).TotalSeconds);
+                        }
+                    }
+
                     wait = fast - elapsed;
                 }
                 else
@@ -406,6 +424,23 @@ namespace Segmind.Client
             }
         }
 
+        /// <summary>
+        /// A completed job's duration on this client's clock: the server's <c>inference_time</c>, but never more than
+        /// the time this client saw pass since the job was submitted (or given to it). A server on another time scale
+        /// (an emulator) cannot then make the plan wait in its units.
+        /// </summary>
+        private double? Duration(JobStatus completed, DateTimeOffset? since)
+        {
+            var reported = Seconds(completed.Metrics, "inference_time");
+            double? observed = since is DateTimeOffset start ? (_clock.GetUtcNow() - start).TotalSeconds : (double?)null;
+            if (reported is double r && observed is double o)
+            {
+                return Math.Min(r, o);
+            }
+
+            return reported ?? observed;
+        }
+
         private static double? Seconds(IReadOnlyDictionary<string, object?>? metrics, string name)
         {
             if (metrics is null || !metrics.TryGetValue(name, out var value) || value is null)
@@ -443,7 +478,8 @@ namespace Segmind.Client
 
             public string? State { get; set; }
 
-            public double? Elapsed { get; set; }
+            /// <summary>When this client first saw it PROCESSING (its own clock).</summary>
+            public DateTimeOffset? RunningSince { get; set; }
 
             public bool Warned { get; set; }
         }
