@@ -59,7 +59,9 @@ namespace Segmind.Client
 
         /// <summary>
         /// Writes the result's output (URL streamed, or base64 decoded) to <paramref name="destinationPath"/> through a
-        /// temporary file and a rename; constant memory. A complete existing file is kept unless <paramref name="overwrite"/>.
+        /// temporary file and an atomic rename; constant memory. A record beside it (request id, length, SHA-256) lets a
+        /// later call keep this job's verified complete file, replace a damaged copy, and refuse to replace an unrelated
+        /// file (<see cref="SegmindOutputFileExistsException"/>) unless <paramref name="overwrite"/>.
         /// </summary>
         public async Task<DownloadedOutput> DownloadOutputAsync(JobResult result, string destinationPath, bool overwrite = false, CancellationToken cancellationToken = default)
         {
@@ -81,19 +83,27 @@ namespace Segmind.Client
 
             var destination = FullPath(destinationPath, "Path");
 
-            // Everything at the destination was renamed into place whole, so an existing non-empty file is complete.
-            if (!overwrite && File.Exists(destination))
+            if (!overwrite)
             {
-                var existing = new FileInfo(destination).Length;
-                if (existing > 0)
+                switch (OutputRecord.Check(destination, result.RequestId))
                 {
-                    return new DownloadedOutput(destination, existing, skipped: true);
+                    case ExistingOutput.Same:
+                        return new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                    case ExistingOutput.Unrelated:
+                        throw new SegmindOutputFileExistsException(
+                            $"'{destination}' already exists and is not the saved output of job '{result.RequestId}'; it was left as it is.",
+                            destination,
+                            result.RequestId);
                 }
             }
 
+            // From here the destination is replaced: absent, a damaged copy of this output, or replacing was allowed.
+            DownloadedOutput saved;
             if (result.OutputKind == OutputKind.Base64)
             {
-                return await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite, cancellationToken).ConfigureAwait(false);
+                saved = await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite: true, cancellationToken).ConfigureAwait(false);
+                OutputRecord.Write(destination, result.RequestId, saved.Length);
+                return saved;
             }
 
             if (!Uri.TryCreate(result.Output, UriKind.Absolute, out var uri))
@@ -102,10 +112,12 @@ namespace Segmind.Client
             }
 
             UriRules.EnsureDownloadable(uri, "Result");
-            return await _retry.RunAsync(
-                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite, token),
+            saved = await _retry.RunAsync(
+                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite: true, token),
                 IsRetryable,
                 cancellationToken).ConfigureAwait(false);
+            OutputRecord.Write(destination, result.RequestId, saved.Length);
+            return saved;
         }
 
         private async Task<SyncRunResult> RunOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, string destination, CancellationToken cancellationToken)

@@ -31,7 +31,7 @@ namespace Segmind.WanAnimate.Commands
         [ValidateNotNullOrEmpty]
         public string? OutputDirectory { get; set; }
 
-        /// <summary>Save the output to exactly this file (overwritten); only for a single input.</summary>
+        /// <summary>Save the output to exactly this file; only for a single input. An existing file is replaced only with -Force.</summary>
         [Parameter(Mandatory = true, ParameterSetName = OutFileSet)]
         [ValidateNotNullOrEmpty]
         public string? OutFile { get; set; }
@@ -51,6 +51,11 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(ParameterSetName = OutFileSet)]
         [SecondsTimeSpanTransformation]
         public TimeSpan? PollInterval { get; set; }
+
+        /// <summary>Replace a file at the destination that is not this job's verified output (as Save-WanAnimateOutput -Force).</summary>
+        [Parameter(ParameterSetName = OutputDirectorySet)]
+        [Parameter(ParameterSetName = OutFileSet)]
+        public SwitchParameter Force { get; set; }
 
         [Parameter]
         public SwitchParameter AsJob { get; set; }
@@ -107,6 +112,15 @@ namespace Segmind.WanAnimate.Commands
                 }
 
                 Dispatch((sink, cancellation) => ResumeAsync(row, known, noWait, timeout, destinationFile, destinationDirectory, journal, sink, cancellation));
+                return;
+            }
+
+            // A new job's output can only be unrelated to a file already at -OutFile: refuse before paying for it.
+            if (destinationFile != null && File.Exists(destinationFile) && !Force.IsPresent)
+            {
+                var exists = new SegmindOutputFileExistsException(
+                    "'" + destinationFile + "' already exists; nothing was sent for this row.", destinationFile, null);
+                WriteError(ErrorMapper.ToErrorRecord(exists, row.Target, row.Row));
                 return;
             }
 
@@ -249,8 +263,9 @@ namespace Segmind.WanAnimate.Commands
                         path = Path.Combine(destinationDirectory!, OutputFileName.For(result.RequestId));
                     }
 
-                    // -OutFile names one file on purpose, so a previous run's video there is replaced.
-                    var saved = await Client.DownloadOutputAsync(result, path, overwrite: destinationFile != null, cancellation).ConfigureAwait(false);
+                    // The same rule as Save-WanAnimateOutput: this job's verified file is kept, a damaged copy replaced,
+                    // anything else replaced only with -Force.
+                    var saved = await Client.DownloadOutputAsync(result, path, overwrite: Force.IsPresent, cancellation).ConfigureAwait(false);
                     output.OutputFile = saved.Path;
                     if (journal != null)
                     {

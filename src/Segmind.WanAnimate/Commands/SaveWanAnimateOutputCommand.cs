@@ -30,9 +30,13 @@ namespace Segmind.WanAnimate.Commands
         private SemaphoreSlim _downloads = new SemaphoreSlim(ConcurrentDownloads, ConcurrentDownloads);
         private int _inputs;
 
+        /// <summary>
+        /// A result (from Wait-WanAnimateJob), a job, a request id, or a CSV row of exported jobs or results: its
+        /// RequestId says what to save and its other columns (RowId, Row, SubmittedAt, inputs) are kept in the result.
+        /// </summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ResultToDirectorySet)]
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ResultToPathSet)]
-        public WanAnimateResult? InputObject { get; set; }
+        public PSObject? InputObject { get; set; }
 
         /// <summary>Fetch this job's result first, then save it.</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdToDirectorySet)]
@@ -126,9 +130,10 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            var piped = InputObject;
-            var requestId = piped?.RequestId ?? RequestId;
-            object target = (object?)piped ?? requestId ?? string.Empty;
+            var pipedObject = InputObject;
+            var piped = pipedObject?.BaseObject as WanAnimateResult;
+            var requestId = piped?.RequestId ?? PipedText(pipedObject, "RequestId", "request_id") ?? RequestId;
+            object target = (object?)pipedObject ?? requestId ?? string.Empty;
             if (string.IsNullOrWhiteSpace(requestId))
             {
                 WriteError(ErrorMapper.InvalidArgument("RequestId", "The input has no RequestId: nothing to save.", target));
@@ -164,9 +169,12 @@ namespace Segmind.WanAnimate.Commands
             }
 
             var id = requestId!.Trim();
-            var responseUrl = JobAddress.Parse(piped?.ResponseUrl ?? ResponseUrl);
+            var responseUrl = JobAddress.Parse(piped?.ResponseUrl ?? PipedText(pipedObject, "ResponseUrl", "response_url") ?? ResponseUrl);
             var overwrite = Force.IsPresent;
             var known = piped == null ? null : Clone(piped);
+
+            // A job or an exported CSV row: what it knows (row, inputs, submit time) goes into the result.
+            var rowInputs = piped == null ? JobInputs.FromPipelineObject(pipedObject) : null;
             var journal = Journal;
             Dispatch(async (sink, cancellation) =>
             {
@@ -183,7 +191,7 @@ namespace Segmind.WanAnimate.Commands
                     else
                     {
                         result = await Client.GetResultAsync(new JobReference(id, null, responseUrl), cancellation).ConfigureAwait(false);
-                        output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
+                        output = ModelFactory.ToResult(result, known == null ? rowInputs : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
                     }
 
                     if (!IsSavable(result, target, sink))
@@ -306,6 +314,43 @@ namespace Segmind.WanAnimate.Commands
                     }
                 });
             }
+        }
+
+        /// <summary>A piped object's text property (a string itself is the request id); null when absent or empty.</summary>
+        private static string? PipedText(PSObject? input, params string[] names)
+        {
+            if (input == null)
+            {
+                return null;
+            }
+
+            if (input.BaseObject is string text)
+            {
+                return names[0] == "RequestId" && !string.IsNullOrWhiteSpace(text) ? text : null;
+            }
+
+            foreach (var name in names)
+            {
+                var property = input.Properties[name];
+                if (property == null)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var value = Convert.ToString(property.Value, CultureInfo.InvariantCulture);
+                    if (!string.IsNullOrWhiteSpace(value))
+                    {
+                        return value;
+                    }
+                }
+                catch (GetValueException)
+                {
+                }
+            }
+
+            return null;
         }
 
         /// <summary>A copy to fill in, so the caller's object is not changed behind its back.</summary>
