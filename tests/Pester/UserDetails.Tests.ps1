@@ -144,3 +144,84 @@ Describe 'No prompts' {
         $record.Exception.Message | Should -Match '-JournalPath'
     }
 }
+
+Describe 'Saving' {
+    It 'by request id from a CSV of jobs keeps the job''s data' {
+        $jobsCsv = Join-Path $TestDrive 'save-jobs.csv'
+        $jobs = @(New-Row -Id 'keep-data' -Mode 'replace' | New-WanAnimateJob)
+        $jobs | Export-Csv -Path $jobsCsv -NoTypeInformation
+        $jobs | Wait-WanAnimateJob -PollInterval $FastPoll | Out-Null
+
+        $saved = @(Import-Csv $jobsCsv | Save-WanAnimateOutput -Directory (Join-Path $TestDrive 'by-id'))
+
+        $saved | Should -HaveCount 1
+        foreach ($name in 'RowId', 'Row', 'Prompt', 'Mode', 'Resolution', 'SubmittedAt', 'InputVideo', 'ReferenceImage') {
+            "$($saved[0].$name)" | Should -Be "$($jobs[0].$name)" -Because "$name comes from the job"
+        }
+        $saved[0].Duration | Should -Not -BeNullOrEmpty
+        $saved[0].Cost | Should -BeGreaterThan 0
+        ([datetimeoffset] $saved[0].CompletedAt) | Should -BeGreaterOrEqual ([datetimeoffset] $saved[0].SubmittedAt)
+    }
+
+    It 'from a CSV of results keeps their completion time instead of the fetch time' {
+        $resultsCsv = Join-Path $TestDrive 'save-results.csv'
+        $result = New-Row -Id 'keep-completion' | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll
+        $result | Export-Csv -Path $resultsCsv -NoTypeInformation
+        Start-Sleep -Milliseconds 1100
+
+        $saved = Import-Csv $resultsCsv | Save-WanAnimateOutput -Directory (Join-Path $TestDrive 'from-results')
+
+        $saved.CompletedAt | Should -Be $result.CompletedAt
+        $saved.Duration | Should -Be $result.Duration
+    }
+
+    It 'keeps only a verifiably complete file and replaces a damaged one' {
+        $dir = Join-Path $TestDrive 'verify'
+        $result = New-Row -Id 'verify' | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll
+        $first = $result | Save-WanAnimateOutput -Directory $dir
+        $length = (Get-Item -LiteralPath $first.OutputFile).Length
+
+        [System.IO.File]::WriteAllBytes($first.OutputFile, [byte[]] (1..10))
+        $repaired = $result | Save-WanAnimateOutput -Directory $dir
+        $written = (Get-Item -LiteralPath $repaired.OutputFile).LastWriteTimeUtc
+        $kept = $result | Save-WanAnimateOutput -Directory $dir
+
+        (Get-Item -LiteralPath $repaired.OutputFile).Length | Should -Be $length
+        (Get-Item -LiteralPath $kept.OutputFile).LastWriteTimeUtc | Should -Be $written
+        @(Get-ChildItem -LiteralPath $dir -Filter '*.partial') | Should -HaveCount 0
+    }
+
+    It 'refuses an unrelated file at -Path unless -Force' {
+        $path = Join-Path $TestDrive 'final.mp4'
+        Set-Content -LiteralPath $path -Value 'my own notes'
+        $result = New-Row -Id 'unrelated' | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll
+
+        $refused = @($result | Save-WanAnimateOutput -Path $path -ErrorVariable saveErrors -ErrorAction SilentlyContinue)
+        $contentAfterRefusal = Get-Content -LiteralPath $path -Raw
+        $forced = $result | Save-WanAnimateOutput -Path $path -Force
+
+        $refused | Should -HaveCount 0
+        $saveErrors | Should -HaveCount 1
+        $saveErrors[0].FullyQualifiedErrorId | Should -BeLike 'WanAnimate.OutputFileExists,*'
+        $saveErrors[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+        $contentAfterRefusal | Should -Match 'my own notes'
+        $forced.OutputFile | Should -Be $path
+        (Get-Item -LiteralPath $path).Length | Should -BeGreaterThan 100
+    }
+
+    It 'follows the same rule in Invoke-WanAnimate -OutFile, before anything is paid' {
+        $path = Join-Path $TestDrive 'invoke-final.mp4'
+        Set-Content -LiteralPath $path -Value 'not a video'
+        $before = (Get-SegmindCredit).Credits
+
+        $refused = @(New-Row -Id 'invoke-refused' | Invoke-WanAnimate -OutFile $path -PollInterval $FastPoll -ErrorVariable invokeErrors -ErrorAction SilentlyContinue)
+        $creditsAfterRefusal = (Get-SegmindCredit).Credits
+        $forced = New-Row -Id 'invoke-forced' | Invoke-WanAnimate -OutFile $path -Force -PollInterval $FastPoll
+
+        $refused | Should -HaveCount 0
+        $invokeErrors[0].FullyQualifiedErrorId | Should -BeLike 'WanAnimate.OutputFileExists,*'
+        $creditsAfterRefusal | Should -Be $before
+        $forced.OutputFile | Should -Be $path
+        (Get-Item -LiteralPath $path).Length | Should -BeGreaterThan 100
+    }
+}
