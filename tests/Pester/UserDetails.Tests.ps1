@@ -225,3 +225,36 @@ Describe 'Saving' {
         (Get-Item -LiteralPath $path).Length | Should -BeGreaterThan 100
     }
 }
+
+Describe 'Default views' {
+    BeforeAll {
+        $script:ViewJob = New-Row -Id 'a-long-row-identity-for-the-view' | New-WanAnimateJob
+        $script:ViewResult = $ViewJob | Wait-WanAnimateJob -PollInterval $FastPoll |
+            Save-WanAnimateOutput -Directory (Join-Path $TestDrive 'a folder with a rather long name for the view test')
+        $script:ViewStatus = Get-WanAnimateStatus -RequestId $ViewJob.RequestId
+    }
+
+    It 'show a <Name> on one line of an 80-column console, <Lead> first' -ForEach @(
+        @{ Name = 'job'; Lead = 'RowId' }
+        @{ Name = 'result'; Lead = 'RowId' }
+        @{ Name = 'status'; Lead = 'RequestId' }
+    ) {
+        $value = @{ job = $ViewJob; result = $ViewResult; status = $ViewStatus }[$Name]
+
+        $lines = @(($value | Format-Table | Out-String -Width 80) -split "`r?`n" | Where-Object { $_.Trim() })
+
+        # Header, dashes, one row: nothing wrapped.
+        $lines | Should -HaveCount 3
+        foreach ($line in $lines) { $line.Length | Should -BeLessOrEqual 80 }
+        $lines[0] | Should -Match "^$Lead\s"
+    }
+}
+
+Describe 'Error messages' {
+    It 'say once how long Segmind keeps a result when a job is not found' {
+        Get-WanAnimateStatus -RequestId 'no-such-request' -ErrorVariable notFound -ErrorAction SilentlyContinue
+
+        $shown = "$($notFound[0]) $($notFound[0].ErrorDetails.RecommendedAction)"
+        [regex]::Matches($shown, '1 hour').Count | Should -Be 1
+    }
+}
