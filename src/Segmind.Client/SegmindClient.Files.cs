@@ -113,9 +113,10 @@ namespace Segmind.Client
 
             UriRules.EnsureDownloadable(uri, "Result");
             saved = await _retry.RunAsync(
-                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite: true, token),
+                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite: true, attempt, token),
                 IsRetryable,
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice("GET", TraceAddress(uri), failed, delay, error.Message))).ConfigureAwait(false);
             OutputRecord.Write(destination, result.RequestId, saved.Length);
             return saved;
         }
@@ -387,8 +388,10 @@ namespace Segmind.Client
         }
 
         /// <summary>One attempt: stream the URL to a partial file, verify its length, rename. Transient failures start over.</summary>
-        private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, CancellationToken cancellationToken)
+        private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, int attempt, CancellationToken cancellationToken)
         {
+            var trace = _options.Exchanged;
+            var sent = trace == null ? null : System.Diagnostics.Stopwatch.StartNew();
             var idle = _options.RequestTimeout;
             var http = HttpClientCache.ForDownload(uri);
             using (var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -404,9 +407,11 @@ namespace Segmind.Client
                 }
                 catch (Exception error) when (ApiTransport.IsTransportFailure(error))
                 {
+                    trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, null, "no answer: " + error.GetType().Name, sent!.Elapsed));
                     throw DownloadFailure(error, requestId, idle, watchdog, cancellationToken);
                 }
 
+                trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, (int)response.StatusCode, response.ReasonPhrase, sent!.Elapsed));
                 using (response)
                 using (watchdog.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))
                 {
@@ -466,6 +471,10 @@ namespace Segmind.Client
                 }
             }
         }
+
+        /// <summary>An output address for tracing: without its query, which on a signed link is a credential of its own.</summary>
+        private static Uri TraceAddress(Uri uri) =>
+            string.IsNullOrEmpty(uri.Query) ? uri : new Uri(uri.GetLeftPart(UriPartial.Path) + "?(query hidden)");
 
         /// <summary>Copies with one pooled 80 KB buffer (below the large-object threshold): memory stays flat whatever the size.</summary>
         private static async Task<long> CopyAsync(Stream source, Stream destination, IdleWatch? idle, CancellationToken cancellationToken)

@@ -197,14 +197,16 @@ namespace Segmind.Client
             var key = RequireKey();
             var gate = Gate(key);
             return _retry.RunAsync(
-                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token),
+                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, attempt, token),
                 isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
-                cancellationToken);
+                cancellationToken,
+                _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice(call.Method.Method, call.Uri, failed, delay, error.Message)));
         }
 
-        private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, int attempt, CancellationToken cancellationToken)
         {
             ApiResponse response;
+            var trace = _options.Exchanged;
             try
             {
                 response = await ApiTransport.SendAsync(
@@ -212,7 +214,8 @@ namespace Segmind.Client
                     key,
                     gate,
                     (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken,
+                    trace == null ? null : (status, outcome, elapsed) => trace(new HttpExchange(call.Method.Method, call.Uri, attempt, status, outcome, elapsed))).ConfigureAwait(false);
 
                 // The boundary: nothing below sees the answer before the key is taken out of it.
                 response = response.Redacted(KeyRedactor.For(key));

@@ -258,3 +258,37 @@ Describe 'Error messages' {
         [regex]::Matches($shown, '1 hour').Count | Should -Be 1
     }
 }
+
+Describe 'Tracing' {
+    It '-Debug shows every HTTP exchange with the key redacted' {
+        $records = @(Get-SegmindCredit -Debug 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] })
+
+        $records | Should -HaveCount 1
+        $records[0].Message | Should -Match '^HTTP GET http://127\.0\.0\.1:\d+/v1/get-user-credits \(x-api-key: \[redacted\]\) -> 200 OK in \d+ ms, attempt 1$'
+        ($records.Message -join "`n") | Should -Not -Match 'emulator-key'
+    }
+
+    It '-Verbose shows the waits' {
+        $verbose = @(New-Row -Id 'verbose-wait' | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll -Verbose 4>&1 |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
+
+        ($verbose.Message -join "`n") | Should -Match 'Job \S+ is (QUEUED|PROCESSING); waiting\.'
+    }
+
+    It '-Verbose shows each retry after a 429 with its reason' {
+        Invoke-RestMethod -Method Post -Uri "$BaseUri/_emulator/options" -ContentType 'application/json' `
+            -Body '{"Faults":{"Credits":{"RateLimitFaultProbability":1,"RateLimitRetryAfterSeconds":1}}}' | Out-Null
+        try {
+            $stream = @(Get-SegmindCredit -Verbose -ErrorAction SilentlyContinue -ErrorVariable limited 4>&1)
+        }
+        finally {
+            Invoke-RestMethod -Method Post -Uri "$BaseUri/_emulator/options" -ContentType 'application/json' `
+                -Body '{"Faults":{"Credits":{"RateLimitFaultProbability":0}}}' | Out-Null
+        }
+
+        $retries = @($stream | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Retrying GET*' })
+        $retries.Count | Should -BeGreaterThan 0
+        $retries[0].Message | Should -Match 'attempt 1 failed\): .*429'
+        $limited[0].FullyQualifiedErrorId | Should -BeLike 'WanAnimate.RateLimited,*'
+    }
+}
