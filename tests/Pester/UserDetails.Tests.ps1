@@ -259,6 +259,51 @@ Describe 'Error messages' {
     }
 }
 
+Describe 'Output names from the row' {
+    It 'names files with -FileName placeholders, made safe and inside the folder' {
+        $dir = Join-Path $TestDrive 'named'
+        $results = @(
+            New-Row -Id 'hero-01'
+            New-Row -Id '../escape'
+        ) | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll
+
+        $saved = @($results | Save-WanAnimateOutput -Directory $dir -FileName '{RowId}-{Row}.mp4')
+
+        ($saved | Where-Object RowId -eq 'hero-01').OutputFile | Should -Be (Join-Path $dir 'hero-01-1.mp4')
+        $escape = ($saved | Where-Object RowId -eq '../escape').OutputFile
+        Split-Path -Parent $escape | Should -Be $dir
+        Split-Path -Leaf $escape | Should -Be '_escape-2.mp4'
+    }
+
+    It 'refuses a second job given a name already used, and an unknown placeholder' {
+        $dir = Join-Path $TestDrive 'collide'
+        $results = @(New-Row -Id 'same-a'; New-Row -Id 'same-b') | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll
+
+        $saved = @($results | Save-WanAnimateOutput -Directory $dir -FileName 'fixed.mp4' -ErrorVariable nameErrors -ErrorAction SilentlyContinue)
+
+        $saved | Should -HaveCount 1
+        $nameErrors | Should -HaveCount 1
+        $nameErrors[0].FullyQualifiedErrorId | Should -BeLike 'WanAnimate.InvalidArgument,*'
+        "$($nameErrors[0])" | Should -Match 'fixed\.mp4'
+        { $results | Save-WanAnimateOutput -Directory $dir -FileName '{Prompt}.mp4' } | Should -Throw -ErrorId 'WanAnimate.InvalidArgument,*'
+    }
+
+    It 'works the same in Invoke-WanAnimate, refusing a colliding row before it is paid for' {
+        $dir = Join-Path $TestDrive 'invoke-named'
+        $before = (Get-SegmindCredit).Credits
+        $rows = @(New-Row -Id 'twin'; New-Row -Id 'twin')
+
+        $results = @($rows | Invoke-WanAnimate -OutputDirectory $dir -FileName '{Id}.mp4' -PollInterval $FastPoll -ErrorVariable invokeErrors -ErrorAction SilentlyContinue)
+
+        $results | Should -HaveCount 1
+        $results[0].OutputFile | Should -Be (Join-Path $dir 'twin.mp4')
+        $invokeErrors | Should -HaveCount 1
+        "$($invokeErrors[0])" | Should -Match 'Nothing was sent'
+        (Get-SegmindCredit).Credits | Should -Be ($before - $results[0].Cost)
+    }
+}
+
+# Last: the 429 test slows this emulator's shared request budget down for what follows.
 Describe 'Tracing' {
     It '-Debug shows every HTTP exchange with the key redacted' {
         $records = @(Get-SegmindCredit -Debug 5>&1 | Where-Object { $_ -is [System.Management.Automation.DebugRecord] })

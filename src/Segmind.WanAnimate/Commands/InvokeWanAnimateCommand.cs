@@ -25,11 +25,20 @@ namespace Segmind.WanAnimate.Commands
 
         private readonly WaitProgress _progress = new WaitProgress(WaitWanAnimateJobCommand.ProgressActivityId);
         private int _inputs;
+        private readonly OutputNames _names = new OutputNames();
 
         /// <summary>Save each output as &lt;RequestId&gt;.mp4 in this folder (created when missing).</summary>
         [Parameter(Mandatory = true, ParameterSetName = OutputDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? OutputDirectory { get; set; }
+
+        /// <summary>
+        /// Names each file in -OutputDirectory from its row: a template with {RequestId}, {RowId} (or {Id}) and {Row},
+        /// as Save-WanAnimateOutput -FileName.
+        /// </summary>
+        [Parameter(ParameterSetName = OutputDirectorySet)]
+        [ValidateNotNullOrEmpty]
+        public string? FileName { get; set; }
 
         /// <summary>Save the output to exactly this file; only for a single input. An existing file is replaced only with -Force.</summary>
         [Parameter(Mandatory = true, ParameterSetName = OutFileSet)]
@@ -65,6 +74,12 @@ namespace Segmind.WanAnimate.Commands
         protected override void ValidateParameters()
         {
             base.ValidateParameters();
+            var templateProblem = FileName == null ? null : OutputFileName.CheckTemplate(FileName);
+            if (templateProblem != null)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("FileName", templateProblem, FileName));
+            }
+
             WaitParameters.Validate(this, Timeout, PollInterval);
         }
 
@@ -99,6 +114,17 @@ namespace Segmind.WanAnimate.Commands
 
             var destinationFile = OutFile != null ? ResolvePath(OutFile) : null;
             var destinationDirectory = OutputDirectory != null ? ResolvePath(OutputDirectory) : null;
+
+            // A name that does not depend on the request id is known now: two rows given one name are refused before either is paid for.
+            if (destinationDirectory != null && FileName != null && FileName.IndexOf("{RequestId}", StringComparison.OrdinalIgnoreCase) < 0)
+            {
+                var name = _names.NameFor(FileName, string.Empty, row.RowId, row.Row, out var problem);
+                if (name == null || !_names.Claim(Path.Combine(destinationDirectory, name), RowOwner(row), out problem))
+                {
+                    WriteError(ErrorMapper.InvalidArgument("FileName", "Row " + row.Row.ToString(CultureInfo.InvariantCulture) + ": " + problem + " Nothing was sent for this row.", row.Target));
+                    return;
+                }
+            }
             var noWait = NoWait.IsPresent;
             var timeout = Timeout;
             var journal = Journal;
@@ -259,8 +285,15 @@ namespace Segmind.WanAnimate.Commands
                     }
                     else
                     {
+                        var name = _names.NameFor(FileName, result.RequestId, row.RowId, row.Row, out var problem);
+                        if (name == null || !_names.Claim(Path.Combine(destinationDirectory!, name), RowOwner(row), out problem))
+                        {
+                            sink.WriteError(ErrorMapper.InvalidArgument("FileName", problem!, row.Target));
+                            return;
+                        }
+
                         Directory.CreateDirectory(destinationDirectory!);
-                        path = Path.Combine(destinationDirectory!, OutputFileName.For(result.RequestId));
+                        path = Path.Combine(destinationDirectory!, name);
                     }
 
                     // The same rule as Save-WanAnimateOutput: this job's verified file is kept, a damaged copy replaced,
@@ -285,6 +318,8 @@ namespace Segmind.WanAnimate.Commands
 
             sink.WriteObject(output);
         }
+
+        private static string RowOwner(PreparedRow row) => "row " + row.Row.ToString(CultureInfo.InvariantCulture) + " (" + row.RowId + ")";
 
         internal override void OnAllWorkDone(IOperationSink sink) => _progress.Finish(sink);
     }

@@ -28,6 +28,7 @@ namespace Segmind.WanAnimate.Commands
         private const int ConcurrentDownloads = 4;
 
         private SemaphoreSlim _downloads = new SemaphoreSlim(ConcurrentDownloads, ConcurrentDownloads);
+        private readonly OutputNames _names = new OutputNames();
         private int _inputs;
 
         /// <summary>
@@ -58,6 +59,16 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(Mandatory = true, ParameterSetName = JournalToDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? Directory { get; set; }
+
+        /// <summary>
+        /// Names each file in -Directory from its row: a template with {RequestId}, {RowId} (or {Id}) and {Row}, e.g.
+        /// '{RowId}.mp4'. Values are made safe, the file stays inside the folder, and two inputs given one name are refused.
+        /// </summary>
+        [Parameter(ParameterSetName = ResultToDirectorySet)]
+        [Parameter(ParameterSetName = IdToDirectorySet)]
+        [Parameter(ParameterSetName = JournalToDirectorySet)]
+        [ValidateNotNullOrEmpty]
+        public string? FileName { get; set; }
 
         /// <summary>The exact file to write; only for a single input.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ResultToPathSet)]
@@ -110,6 +121,12 @@ namespace Segmind.WanAnimate.Commands
         // Never a prompt (a runbook would hang): without input there is nothing to save, so say what is needed.
         protected override void ValidateParameters()
         {
+            var templateProblem = FileName == null ? null : OutputFileName.CheckTemplate(FileName);
+            if (templateProblem != null)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("FileName", templateProblem, FileName));
+            }
+
             if (ParameterSetName == JournalToDirectorySet && JournalPath == null && !MyInvocation.ExpectingInput)
             {
                 ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
@@ -150,16 +167,28 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
+            var named = JobInputs.FromPipelineObject(pipedObject);
             string destination;
             try
             {
-                destination = Path != null
-                    ? ResolvePath(Path)
-                    : System.IO.Path.Combine(ResolvePath(Directory!), OutputFileName.For(requestId!));
+                var name = _names.NameFor(FileName, requestId!.Trim(), named?.RowId, named?.Row, out var problem);
+                if (name == null)
+                {
+                    WriteError(ErrorMapper.InvalidArgument("FileName", problem!, target));
+                    return;
+                }
+
+                destination = Path != null ? ResolvePath(Path) : System.IO.Path.Combine(ResolvePath(Directory!), name);
             }
             catch (ArgumentException ex)
             {
                 WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, target));
+                return;
+            }
+
+            if (Path == null && !_names.Claim(destination, "job " + requestId!.Trim(), out var collision))
+            {
+                WriteError(ErrorMapper.InvalidArgument("FileName", collision!, target));
                 return;
             }
 
@@ -270,11 +299,24 @@ namespace Segmind.WanAnimate.Commands
                 string destination;
                 try
                 {
-                    destination = System.IO.Path.Combine(directory, OutputFileName.For(id));
+                    var name = _names.NameFor(FileName, id, row.RowId, null, out var problem);
+                    if (name == null)
+                    {
+                        WriteError(ErrorMapper.InvalidArgument("FileName", problem!, id));
+                        continue;
+                    }
+
+                    destination = System.IO.Path.Combine(directory, name);
                 }
                 catch (ArgumentException ex)
                 {
                     WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, id));
+                    continue;
+                }
+
+                if (!_names.Claim(destination, "job " + id, out var collision))
+                {
+                    WriteError(ErrorMapper.InvalidArgument("FileName", collision!, id));
                     continue;
                 }
 
