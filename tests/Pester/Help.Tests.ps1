@@ -37,6 +37,16 @@ Describe 'The module' {
         Get-Content -Raw (Join-Path $PSScriptRoot "../../$relative") | Should -Match '^MIT License'
     }
 
+    It 'opens the README with the demo and test commands, and CI runs the test command' {
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        $ci = Get-Content -Raw (Join-Path $PSScriptRoot '../../.ci/run')
+        $firstBlock = [regex]::Match($readme, '```bash\r?\n(.*?)```', 'Singleline').Groups[1].Value
+
+        $firstBlock | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo'))
+        $firstBlock | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test'))
+        $ci | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh -NoProfile -NonInteractive ./build.ps1 -Task Test'))
+    }
+
     It 'shows switches as switches in the syntax' {
         $syntax = Get-Help Invoke-WanAnimate | Select-Object -ExpandProperty syntax | Out-String -Width 500
 
