@@ -18,6 +18,7 @@
         'Save-WanAnimateOutput'
         'Get-SegmindCredit'
         'Export-WanAnimateGallery'
+        'Get-WanAnimateJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -15,12 +15,10 @@ namespace Segmind.Client
     /// </summary>
     public sealed partial class SegmindClient : IDisposable
     {
-        private static readonly Func<TimeSpan> DefaultClock = MonotonicClock();
-
         private readonly SegmindClientOptions _options;
         private readonly RetryLoop _retry;
         private readonly Func<TimeSpan, CancellationToken, Task> _delay;
-        private readonly Func<TimeSpan> _clock;
+        private readonly TimeProvider _time;
         private readonly IJobStatusSource _statusSource;
         private ResolvedBaseUri? _resolvedBase;
         private int _disposed;
@@ -30,20 +28,29 @@ namespace Segmind.Client
         {
         }
 
-        /// <summary>With an injected delay and monotonic clock, so retries can be tested without sleeping (waits run on the shared poller's own clock).</summary>
+        /// <summary>With an injected delay (tests of the retry bounds); every other wait runs on <see cref="SegmindClientOptions.TimeProvider"/>.</summary>
         internal SegmindClient(SegmindClientOptions options, Func<TimeSpan, CancellationToken, Task>? delay, Func<TimeSpan>? clock)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
-            _delay = delay ?? Task.Delay;
-            _clock = clock ?? DefaultClock;
-            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, _clock);
+            _time = options.TimeProvider ?? TimeProvider.System;
+            var time = _time;
+            _delay = delay ?? ((wait, token) => time.Delay(wait, token));
+            var started = time.GetTimestamp();
+            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, clock ?? (() => time.GetElapsedTime(started)));
             _statusSource = new SegmindClientJobStatusSource(this);
         }
 
         public SegmindClientOptions Options => _options;
 
         /// <summary>Validates, uploads local files, and POSTs <c>/v2/wan-animate</c> once. Never re-sent after it may have reached the server.</summary>
-        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default)
+        public Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default) =>
+            SubmitAsync(request, stages: null, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="SubmitAsync(WanAnimateRequest, CancellationToken)"/>, telling <paramref name="stages"/> when each
+        /// attempt goes on the wire and when one provably did not reach the server (see <see cref="ISubmitStages"/>).
+        /// </summary>
+        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, ISubmitStages? stages, CancellationToken cancellationToken = default)
         {
             if (request is null)
             {
@@ -54,7 +61,7 @@ namespace Segmind.Client
             request.Validate();
             RequireKey();
             var ready = await UploadLocalInputsAsync(request, cancellationToken).ConfigureAwait(false);
-            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken).ConfigureAwait(false);
+            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken, stages).ConfigureAwait(false);
         }
 
         /// <summary>POST <c>/v2/{slug}</c> with the parameters as JSON.</summary>
@@ -70,15 +77,17 @@ namespace Segmind.Client
             return await SubmitBodyAsync(SubmitUri(slug), body, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken)
+        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken, ISubmitStages? stages = null)
         {
             var call = new ApiCall(HttpMethod.Post, submitUri, RequestKind.Submit, "submit the job")
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.RequestTimeout,
+                Time = _time,
+                BeginSending = stages is null ? null : (Func<IDisposable?>)stages.BeginSending,
             };
 
-            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken, stages).ConfigureAwait(false);
             return ResponseParser.Submitted(response, BaseUri(), Now(), IsApiHost, IgnoredJobUrl);
         }
 
@@ -97,6 +106,7 @@ namespace Segmind.Client
                 UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
@@ -118,6 +128,7 @@ namespace Segmind.Client
                 UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
@@ -159,7 +170,7 @@ namespace Segmind.Client
                 }
 
                 var schedule = _options.PollSchedule ?? PollSchedule.Default;
-                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
+                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time);
                 var deadline = poller.DeadlineAfter(limit);
                 return poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress);
             }
@@ -179,6 +190,7 @@ namespace Segmind.Client
             var call = new ApiCall(HttpMethod.Get, new Uri(BaseUri(), "v1/get-user-credits"), RequestKind.Credits, "read the credit balance")
             {
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: null, cancellationToken).ConfigureAwait(false);
@@ -192,15 +204,29 @@ namespace Segmind.Client
         }
 
         /// <summary>One API call with bounded retries: GET-like calls on any transient failure, submits only when provably not accepted.</summary>
-        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken, ISubmitStages? stages = null)
         {
             var key = RequireKey();
             var gate = Gate(key);
             return _retry.RunAsync(
-                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, attempt, token),
+                (attempt, token) => stages is null ? CallOnceAsync(call, key, gate, isSubmit, acceptStatus, attempt, token) : SubmitOnceAsync(call, key, gate, stages, attempt, token),
                 isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
                 cancellationToken,
                 _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice(call.Method.Method, call.Uri, failed, delay, error.Message)));
+        }
+
+        /// <summary>One submit attempt; one that provably did not reach the server is reported before it is retried.</summary>
+        private async Task<ApiResponse> SubmitOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, ISubmitStages stages, int attempt, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await CallOnceAsync(call, key, gate, isSubmit: true, acceptStatus: null, attempt, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SegmindException refused) when (IsSubmitRetryable(refused))
+            {
+                stages.NotSent(refused);
+                throw;
+            }
         }
 
         private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, int attempt, CancellationToken cancellationToken)
@@ -253,7 +279,7 @@ namespace Segmind.Client
             TimeSpan? retryAfter = null;
             if (status == 429 || status == 503)
             {
-                retryAfter = RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap());
+                retryAfter = RetryAfter.FromHeaders(response.Headers, Now(), HintCap());
             }
 
             if (status == 429)
@@ -273,6 +299,7 @@ namespace Segmind.Client
 
             var error = ErrorMapper.Map(status, response.Reason, call.Action, requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
+            _options.BatchStop?.Observe(error, call.Kind);
             return error;
         }
 
@@ -393,7 +420,11 @@ namespace Segmind.Client
             public Uri Uri { get; }
         }
 
-        private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Shared(key, BaseUri());
+        private IRequestGate Gate(ApiKey key)
+        {
+            var gate = _options.RequestGate ?? RequestGateRegistry.Get(key, BaseUri(), _time);
+            return _options.BatchStop is BatchStop stop ? stop.Guard(gate) : gate;
+        }
 
         private long MaxResponseBytes() => _options.MaxResponseBytes > 0 ? _options.MaxResponseBytes : 16L * 1024 * 1024;
 
@@ -431,7 +462,10 @@ namespace Segmind.Client
             return KeyRedactor.For(key).Clean(text);
         }
 
-        private static DateTimeOffset Now() => DateTimeOffset.UtcNow;
+        private DateTimeOffset Now() => _time.GetUtcNow();
+
+        /// <summary>The clock every wait of this client runs on.</summary>
+        internal TimeProvider Time => _time;
 
         internal static string Describe(TimeSpan value) =>
             value.TotalSeconds < 120 ? ErrorMapper.Seconds(value) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
@@ -442,12 +476,6 @@ namespace Segmind.Client
             {
                 throw new ObjectDisposedException(nameof(SegmindClient));
             }
-        }
-
-        private static Func<TimeSpan> MonotonicClock()
-        {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            return () => watch.Elapsed;
         }
     }
 }

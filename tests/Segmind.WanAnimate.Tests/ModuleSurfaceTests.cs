@@ -10,7 +10,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
 {
     private static readonly string[] Cmdlets =
     {
-        "Export-WanAnimateGallery", "Get-SegmindCredit", "Get-WanAnimateStatus", "Invoke-WanAnimate", "New-WanAnimateJob", "Save-WanAnimateOutput", "Wait-WanAnimateJob",
+        "Export-WanAnimateGallery", "Get-SegmindCredit", "Get-WanAnimateJob", "Get-WanAnimateStatus", "Invoke-WanAnimate", "New-WanAnimateJob", "Save-WanAnimateOutput", "Wait-WanAnimateJob",
     };
 
     private readonly EmulatorFixture _emulator;
@@ -63,6 +63,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
     [InlineData("Save-WanAnimateOutput", "Segmind.WanAnimate.WanAnimateResult")]
     [InlineData("Get-SegmindCredit", "Segmind.WanAnimate.SegmindCredit")]
     [InlineData("Export-WanAnimateGallery", "System.IO.FileInfo")]
+    [InlineData("Get-WanAnimateJob", "Segmind.WanAnimate.WanAnimateLedgerEntry")]
     public void Each_cmdlet_declares_its_output_types(string cmdlet, string types)
     {
         using var session = _emulator.OpenSession();
@@ -125,7 +126,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
         var formatFile = Path.Combine(RepositoryPaths.ModuleDirectory, "Segmind.WanAnimate.format.ps1xml");
         var views = XDocument.Load(formatFile).Descendants("View").ToList();
 
-        foreach (var type in new[] { "WanAnimateJob", "WanAnimateStatus", "WanAnimateResult", "SegmindCredit" })
+        foreach (var type in new[] { "WanAnimateJob", "WanAnimateStatus", "WanAnimateResult", "SegmindCredit", "WanAnimateLedgerEntry" })
         {
             var view = Assert.Single(views, v => v.Element("ViewSelectedBy")?.Element("TypeName")?.Value == "Segmind.WanAnimate." + type);
             Assert.NotNull(view.Element("TableControl"));

@@ -37,8 +37,17 @@ namespace Segmind.Client.Http
 
         public TimeSpan Timeout { get; set; }
 
+        /// <summary>The clock <see cref="Timeout"/> is measured on (the client's <see cref="SegmindClientOptions.TimeProvider"/>).</summary>
+        public TimeProvider? Time { get; set; }
+
         /// <summary>The job this call concerns, for messages and exceptions.</summary>
         public string? RequestId { get; set; }
+
+        /// <summary>
+        /// Called once per attempt with the request slot in hand, right before the request goes on the wire; what it
+        /// returns is disposed when the attempt is over. Throwing from it sends nothing.
+        /// </summary>
+        public Func<IDisposable?>? BeginSending { get; set; }
     }
 
     /// <summary>A whole answer read into memory (capped).</summary>
@@ -109,15 +118,12 @@ namespace Segmind.Client.Http
             var http = HttpClientCache.ForApi(call.Uri);
 
             using (await gate.EnterAsync(call.Kind, cancellationToken).ConfigureAwait(false))
+            using (call.BeginSending?.Invoke())
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (ClockDeadline.CancelAfter(deadline, call.Timeout, call.Time))
             {
                 // Tracing (status or failure, time from send to headers); the key header is never part of it.
                 var sent = exchanged == null ? null : System.Diagnostics.Stopwatch.StartNew();
-                if (call.Timeout > TimeSpan.Zero && call.Timeout != System.Threading.Timeout.InfiniteTimeSpan)
-                {
-                    deadline.CancelAfter(call.Timeout);
-                }
-
                 try
                 {
                     using (var request = new HttpRequestMessage(call.Method, call.Uri))

@@ -38,6 +38,9 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public int Pending => Volatile.Read(ref _pending);
 
+        /// <summary>Errors it returns true for are not written (the cmdlet reports them once, e.g. a batch stop).</summary>
+        public Func<ErrorRecord, bool>? ErrorFilter { get; set; }
+
         public void Start(Func<IOperationSink, CancellationToken, Task> work)
         {
             Interlocked.Increment(ref _pending);
@@ -150,7 +153,21 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void WriteObject(object value) => Post(c => c.WriteObject(value));
 
-        public void WriteError(ErrorRecord error) => Post(c => c.WriteError(error));
+        public void WriteObject(object value, Action written) => Post(c =>
+        {
+            c.WriteObject(value);
+            written();
+        });
+
+        public void WriteError(ErrorRecord error)
+        {
+            if (ErrorFilter?.Invoke(error) == true)
+            {
+                return;
+            }
+
+            Post(c => c.WriteError(error));
+        }
 
         public void WriteProgress(ProgressRecord progress) => Post(c => c.WriteProgress(progress));
 
@@ -210,6 +227,12 @@ namespace Segmind.WanAnimate.Infrastructure
         public bool StatusWanted => false;
 
         public void WriteObject(object value) => _cmdlet.WriteObject(value);
+
+        public void WriteObject(object value, Action written)
+        {
+            _cmdlet.WriteObject(value);
+            written();
+        }
 
         public void WriteError(ErrorRecord error) => _cmdlet.WriteError(error);
 

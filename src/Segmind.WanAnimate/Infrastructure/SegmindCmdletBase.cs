@@ -18,12 +18,14 @@ namespace Segmind.WanAnimate.Infrastructure
     public abstract class SegmindCmdletBase : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private readonly BatchStopReporter _batchStop = new BatchStopReporter();
         private PipelinePump? _pump;
         private List<Func<IOperationSink, CancellationToken, Task>>? _jobWork;
         private SegmindClient? _client;
         private BatchJournal? _journal;
         private bool _disposed;
         private bool _clientOwnedByJob;
+        private bool _abandoned;
 
         // Where the client's warnings go (a job address on another host ignored): the pump, or the running job.
         private volatile IOperationSink? _warningSink;
@@ -54,6 +56,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 ApiKey = ResolveApiKey(),
                 BaseUri = ResolveBaseUri(),
+                BatchStop = _batchStop.Stop,
                 Warning = message => _warningSink?.WriteWarning(message),
             };
 
@@ -80,21 +83,67 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             OpenJournal();
+            OnClientReady();
             if (RunAsJob)
             {
                 _jobWork = new List<Func<IOperationSink, CancellationToken, Task>>();
             }
             else
             {
-                _pump = new PipelinePump(_stopping.Token, VerboseWanted());
+                _pump = new PipelinePump(_stopping.Token, VerboseWanted()) { ErrorFilter = _batchStop.Absorbs };
                 _warningSink = _pump;
             }
         }
 
         protected sealed override void ProcessRecord()
         {
-            ProcessInput();
-            _pump?.DrainReady(this);
+            try
+            {
+                // A wrong key stops the batch: the remaining rows are not even prepared.
+                ThrowIfBatchStopped();
+                ProcessInput();
+                _pump?.DrainReady(this);
+            }
+            catch (Exception)
+            {
+                // A terminating error (-ErrorAction Stop on any row's error, a failing downstream command): what was
+                // paid for is settled and named before the pipeline ends.
+                Abandon();
+                throw;
+            }
+        }
+
+        private void ThrowIfBatchStopped()
+        {
+            if (_pump != null && _batchStop.FatalRecord() is ErrorRecord)
+            {
+                _pump.DrainReady(this);
+                ThrowTerminatingError(_batchStop.FatalRecord()!);
+            }
+        }
+
+        /// <summary>After all work: the one error of a 406 stop, with the balance as it is now.</summary>
+        private void ReportCreditsStop()
+        {
+            if (_batchStop.Stop.Credits is null)
+            {
+                return;
+            }
+
+            CreditBalance? balance = null;
+            try
+            {
+                using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                {
+                    balance = Client.GetCreditsAsync(deadline.Token).GetAwaiter().GetResult();
+                }
+            }
+            catch (Exception ex) when (ex is SegmindException || ex is OperationCanceledException)
+            {
+                // The figures the server gave with its refusal are in the message already.
+            }
+
+            WriteError(_batchStop.CreditsRecord(balance)!);
         }
 
         protected sealed override void EndProcessing()
@@ -116,8 +165,17 @@ namespace Segmind.WanAnimate.Infrastructure
             }
             catch (OperationCanceledException)
             {
+                Abandon();
                 throw new PipelineStoppedException();
             }
+            catch (Exception)
+            {
+                Abandon();
+                throw;
+            }
+
+            ThrowIfBatchStopped();
+            ReportCreditsStop();
 
             OnAllWorkDone(new DirectSink(this, VerboseWanted()));
         }
@@ -134,6 +192,65 @@ namespace Segmind.WanAnimate.Infrastructure
         /// </summary>
         internal virtual void OnStopping()
         {
+        }
+
+        /// <summary>Runs once the client and the journal are open, before any input.</summary>
+        internal virtual void OnClientReady()
+        {
+        }
+
+        /// <summary>
+        /// The run is ending early (a terminating error, a stop): everything still waiting has been cancelled. Settle
+        /// what must not be lost and report it through <paramref name="warn"/> (which reaches the user even when the
+        /// pipeline no longer takes output).
+        /// </summary>
+        internal virtual void OnAbandoned(Action<string> warn)
+        {
+        }
+
+        /// <summary>Runs when the cmdlet (or its -AsJob job) is done with its client.</summary>
+        internal virtual void OnReleased()
+        {
+        }
+
+        private void Abandon()
+        {
+            if (_abandoned)
+            {
+                return;
+            }
+
+            _abandoned = true;
+            try
+            {
+                _stopping.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            OnAbandoned(WarnAnyway);
+        }
+
+        /// <summary>A warning on the pipeline if it still takes one, otherwise straight to the host.</summary>
+        private void WarnAnyway(string message)
+        {
+            try
+            {
+                WriteWarning(message);
+                return;
+            }
+            catch (Exception ex) when (ex is PipelineStoppedException || ex is InvalidOperationException || ex is ActionPreferenceStopException || ex is NotImplementedException)
+            {
+            }
+
+            try
+            {
+                Host?.UI?.WriteWarningLine(message);
+            }
+            catch (Exception ex) when (ex is PipelineStoppedException || ex is InvalidOperationException || ex is NotImplementedException)
+            {
+            }
         }
 
         /// <summary>
@@ -250,9 +367,16 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             var workStillRunning = _pump != null && _pump.Pending > 0;
+            if (workStillRunning && !_clientOwnedByJob)
+            {
+                // Ended from outside (another command's terminating error) while work was running.
+                Abandon();
+            }
+
             _pump?.Dispose();
             if (!_clientOwnedByJob)
             {
+                OnReleased();
                 _client?.Dispose();
                 _journal?.Dispose();
             }
@@ -279,9 +403,15 @@ namespace Segmind.WanAnimate.Infrastructure
                 {
                     OnAllWorkDone(sink);
                 }
+                else
+                {
+                    // Stop-Job: the job's own warning stream still takes what must be reported.
+                    OnAbandoned(sink.WriteWarning);
+                }
             });
             var job = new SegmindJob(MyInvocation.MyCommand.Name, body, () =>
             {
+                OnReleased();
                 client?.Dispose();
                 journal?.Dispose();
             });
