@@ -52,7 +52,8 @@ public sealed class TestHostProcess : IDisposable
         IEnumerable<(string Id, string InputVideo, string ReferenceImage, string Prompt)> rows,
         string journalPath,
         string outputDirectory,
-        int throttleLimit)
+        int throttleLimit,
+        int requestsPerMinute = 0)
     {
         var rowsPath = directory.File("rows.json");
         File.WriteAllText(rowsPath, JsonSerializer.Serialize(rows.Select(r => new Dictionary<string, string>
@@ -77,6 +78,7 @@ public sealed class TestHostProcess : IDisposable
             ["RowsPath"] = rowsPath,
             ["PollIntervalSeconds"] = 0.05,
             ["ThrottleLimit"] = throttleLimit,
+            ["RequestsPerMinute"] = requestsPerMinute,
         }));
 
         var start = new ProcessStartInfo("dotnet")

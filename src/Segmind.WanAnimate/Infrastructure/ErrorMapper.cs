@@ -208,7 +208,7 @@ namespace Segmind.WanAnimate.Infrastructure
                 case SegmindServerException:
                     return "Segmind is unavailable; try again later. Status checks, waits and downloads are safe to repeat.";
                 case SegmindWaitTimeoutException:
-                    return "Run 'Wait-WanAnimateJob -RequestId " + id + "' to resume waiting (results are kept for 1 hour after completion).";
+                    return "Run 'Wait-WanAnimateJob -RequestId " + id + "' to resume waiting (results are kept for 1 hour after submission).";
                 case SegmindJobFailedException:
                     return "Check the inputs (video, image, prompt) and submit the row again.";
                 case SegmindSubmitOutcomeUnknownException:
