@@ -29,4 +29,16 @@ namespace Segmind.Client
 
         public override string ErrorId => "JournalAccessDenied";
     }
+
+    /// <summary>
+    /// Another run holds this journal row (it claimed it and is alive), or took it over from this run: this run
+    /// must not send it. Nothing was sent.
+    /// </summary>
+    public sealed class SegmindRowClaimedException : SegmindJournalException
+    {
+        public SegmindRowClaimedException(string message)
+            : base(message) { }
+
+        public override string ErrorId => "RowClaimed";
+    }
 }

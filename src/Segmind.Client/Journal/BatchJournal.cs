@@ -106,8 +106,45 @@ namespace Segmind.Client
             _writeLock = shareProcessLock ? ProcessWriteLocks.GetOrAdd(path, _ => new object()) : new object();
         }
 
-        /// <summary>The journal file's full path.</summary>
+        private BatchJournal(TableStorage.TableJournalStore table)
+        {
+            Path = table.Description;
+            _lockPath = string.Empty;
+            _writeLock = new object();
+            _table = table;
+        }
+
+        // Set when the journal is an Azure table: the same records and protocol, kept in one entity per row.
+        private readonly TableStorage.TableJournalStore? _table;
+
+        /// <summary>The journal file's full path, or the journal table's address.</summary>
         public string Path { get; }
+
+        /// <summary>True when <paramref name="pathOrAddress"/> names a journal table (an http or https address) rather than a file.</summary>
+        public static bool IsTableAddress(string? pathOrAddress) => TableStorage.TableAddress.IsTableAddress(pathOrAddress);
+
+        /// <summary>
+        /// Opens a journal: a file path as <see cref="Open(string)"/>, or an Azure table address
+        /// (<c>https://&lt;account&gt;.table.core.windows.net/&lt;table&gt;</c>) with <paramref name="credential"/>, or else the
+        /// credential in <c>SEGMIND_JOURNAL_SAS</c> / <c>SEGMIND_JOURNAL_CONNECTION_STRING</c>. A table is created when
+        /// missing (if the credential may) and checked for read, add and update rights before this returns.
+        /// </summary>
+        public static BatchJournal Open(string pathOrAddress, TableStorage.TableCredential? credential)
+        {
+            if (!IsTableAddress(pathOrAddress))
+            {
+                return Open(pathOrAddress);
+            }
+
+            var address = TableStorage.TableAddress.Parse(pathOrAddress, "JournalPath");
+            var secret = credential ?? TableStorage.TableCredential.FromEnvironment("JournalCredential")
+                ?? throw new SegmindValidationException(
+                    "JournalCredential",
+                    $"The journal table {address} needs a credential: a SAS token or connection string in -JournalCredential, or in ${TableStorage.TableCredential.SasEnvironmentVariable} or ${TableStorage.TableCredential.ConnectionStringEnvironmentVariable}.");
+            return new BatchJournal(TableStorage.TableJournalStore.Open(address, secret));
+        }
+
+        internal static BatchJournal OnTable(TableStorage.TableJournalStore table) => new BatchJournal(table);
 
         /// <summary>
         /// Opens the journal at <paramref name="path"/>, creating it (and nothing else) when missing. The folder must
@@ -206,6 +243,11 @@ namespace Segmind.Client
         /// </summary>
         public JournalState ReadState()
         {
+            if (_table != null)
+            {
+                return _table.ReadState();
+            }
+
             lock (_readLock)
             {
                 ReadNewLinesLocked();
@@ -220,6 +262,11 @@ namespace Segmind.Client
         /// </summary>
         public JournalRow? Find(string rowId)
         {
+            if (_table != null)
+            {
+                return _table.Find(rowId);
+            }
+
             lock (_readLock)
             {
                 ReadNewLinesLocked();
@@ -230,6 +277,11 @@ namespace Segmind.Client
         /// <summary>The state of the row that owns this job (or of the job alone, when it was journaled without a row).</summary>
         public JournalRow? FindByRequestId(string requestId)
         {
+            if (_table != null)
+            {
+                return _table.FindByRequestId(requestId);
+            }
+
             lock (_readLock)
             {
                 ReadNewLinesLocked();
@@ -463,6 +515,7 @@ namespace Segmind.Client
 
         public void Dispose()
         {
+            _table?.Dispose();
             lock (_writeLock)
             {
                 _stream?.Dispose();
@@ -517,12 +570,14 @@ namespace Segmind.Client
             }
         }
 
-        private void Append(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
+        /// <summary>
+        /// One record as a line: a leading newline (kept only when the file ends in a torn line), the JSON object, and
+        /// the closing newline. Every journal store keeps records in this one format.
+        /// </summary>
+        internal static byte[] FormatRecord(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
         {
-            byte[] line;
             using (var buffer = new MemoryStream())
             {
-                // A leading newline byte is reserved; it is kept only when the file ends in a torn line.
                 buffer.WriteByte((byte)'\n');
                 using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
                 {
@@ -545,7 +600,17 @@ namespace Segmind.Client
                 }
 
                 buffer.WriteByte((byte)'\n');
-                line = buffer.ToArray();
+                return buffer.ToArray();
+            }
+        }
+
+        private void Append(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
+        {
+            var line = FormatRecord(kind, rowId, requestId, fields);
+            if (_table != null)
+            {
+                _table.Append(kind, rowId, requestId, line);
+                return;
             }
 
             lock (_writeLock)

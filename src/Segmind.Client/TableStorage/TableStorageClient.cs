@@ -41,6 +41,12 @@ namespace Segmind.Client.TableStorage
 
         public TimeSpan AttemptTimeout { get; }
 
+        /// <summary>The service's clock minus this machine's, from the last answer's Date header (leases are judged on the service's clock).</summary>
+        public TimeSpan ServerClockOffset { get; private set; }
+
+        /// <summary>Now, by the table service's clock (as far as the last answer told).</summary>
+        public DateTimeOffset ServerNow => DateTimeOffset.UtcNow + ServerClockOffset;
+
         private string TableName => Address.TableName;
 
         /// <summary>Creates the table; false when it already existed.</summary>
@@ -233,6 +239,11 @@ namespace Segmind.Client.TableStorage
 
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
+            if (response.Headers.Date is DateTimeOffset serverDate)
+            {
+                ServerClockOffset = serverDate - DateTimeOffset.UtcNow;
+            }
+
             var content = await ApiTransport.ReadCappedAsync(response.Content, MaxAnswerBytes, truncate: status >= 300, deadline.Token).ConfigureAwait(false);
             return new TableAnswer(
                 status,

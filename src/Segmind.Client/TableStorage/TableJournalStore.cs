@@ -1,0 +1,547 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Segmind.Client.TableStorage
+{
+    /// <summary>
+    /// A batch journal kept in an Azure table, safe across processes and machines. Records are the file journal's
+    /// (same lines, same reader); what differs is where they live: one entity per row identity holds that row's
+    /// records, and every change of an entity is conditional on its ETag.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>Claims.</b> A row is claimed by inserting its entity (a conflict means another run was first) or by
+    /// replacing it at the ETag just read. A <c>claimed</c> or <c>submitting</c> record is written only while this
+    /// journal still holds the row, so a run whose claim was taken over never sends: its write fails first. A claim is
+    /// respected while its holder lives (<see cref="TableJournalHolder"/>); nothing was sent for a claim, so one left
+    /// by a dead holder is simply claimed again.
+    /// </para>
+    /// <para>
+    /// <b>Atomic decisions.</b> <see cref="Atomically{T}"/> runs a read-decide-write body optimistically: each write
+    /// inside is conditional on the entity as the body read it, and the whole body runs again when another writer got
+    /// there first.
+    /// </para>
+    /// <para>
+    /// <b>Entities.</b> Partition <c>row</c>: one per row (<c>Row</c>, <c>Kind</c> of the last record, <c>RequestId</c>,
+    /// <c>Holder</c>, <c>Records</c>: the row's record lines). Partition <c>job</c>: records of jobs followed without a
+    /// row. Partition <c>holder</c>: one per open journal (the heartbeat). The credential is never written.
+    /// </para>
+    /// </remarks>
+    internal sealed class TableJournalStore : IDisposable
+    {
+        private const int MaxRecordsLength = 30000;
+        private const int MaxWriteAttempts = 12;
+        private const int MaxTransactionAttempts = 25;
+
+        private readonly TableStorageClient _client;
+        private readonly TableJournalOptions _options;
+        private readonly ConcurrentDictionary<string, TableEntity> _known = new ConcurrentDictionary<string, TableEntity>(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, string> _rowOfRequest = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private readonly object _transactionLock = new object();
+        private readonly Random _jitter = new Random();
+        private Transaction? _transaction;
+        private Timer? _heartbeat;
+        private int _disposed;
+
+        private TableJournalStore(TableStorageClient client, TableJournalOptions options)
+        {
+            _client = client;
+            _options = options;
+            HolderId = Guid.NewGuid().ToString("N");
+        }
+
+        /// <summary>This open journal's id, written into the rows it claims.</summary>
+        public string HolderId { get; }
+
+        /// <summary>The table's address (never with a credential), for messages.</summary>
+        public string Description => _client.Address.ToString();
+
+        /// <summary>
+        /// Opens the journal: creates the table when it is missing (when the credential may), then writes, updates and
+        /// reads this journal's holder entity, so a credential without read, add and update rights fails here, before
+        /// anything is submitted.
+        /// </summary>
+        public static TableJournalStore Open(TableAddress address, TableCredential credential, TableJournalOptions? options = null)
+        {
+            credential.EnsureMatches(address, "JournalCredential");
+            var store = new TableJournalStore(new TableStorageClient(address, credential), options ?? new TableJournalOptions());
+            store.Run(store.ProbeAsync);
+            store._heartbeat = new Timer(_ => store.Beat(), null, store._options.HeartbeatInterval, store._options.HeartbeatInterval);
+            return store;
+        }
+
+        internal static TableJournalStore OpenWith(TableStorageClient client, TableJournalOptions options)
+        {
+            var store = new TableJournalStore(client, options);
+            store.Run(store.ProbeAsync);
+            store._heartbeat = new Timer(_ => store.Beat(), null, options.HeartbeatInterval, options.HeartbeatInterval);
+            return store;
+        }
+
+        public JournalRow? Find(string rowId)
+        {
+            var transaction = CurrentTransaction();
+            return Run(async token =>
+            {
+                var key = TableJournalKeys.For(rowId);
+                var entity = await ReadAsync(TableJournalKeys.RowPartition, key, token).ConfigureAwait(false);
+
+                // Inside Atomically, the body's writes to this row are conditional on exactly what it read here.
+                if (transaction != null)
+                {
+                    transaction.Read[TableJournalKeys.RowPartition + "|" + key] = entity;
+                }
+
+                return entity is null ? null : (await BuildAsync(new[] { entity }, token).ConfigureAwait(false)).Find(rowId);
+            });
+        }
+
+        public JournalRow? FindByRequestId(string requestId) => Run(async token =>
+        {
+            var entity = await EntityOfRequestAsync(requestId, token).ConfigureAwait(false);
+            return entity is null ? null : (await BuildAsync(new[] { entity }, token).ConfigureAwait(false)).FindByRequestId(requestId);
+        });
+
+        /// <summary>Every row and followed job: one query per partition.</summary>
+        public JournalState ReadState() => Run(async token =>
+        {
+            var rows = await _client.QueryAsync("PartitionKey eq " + TableStorageClient.Literal(TableJournalKeys.RowPartition), token).ConfigureAwait(false);
+            var jobs = await _client.QueryAsync("PartitionKey eq " + TableStorageClient.Literal(TableJournalKeys.JobPartition), token).ConfigureAwait(false);
+            return await BuildAsync(rows.Concat(jobs).ToList(), token).ConfigureAwait(false);
+        });
+
+        /// <summary>
+        /// Runs <paramref name="body"/> (reads with <see cref="Find"/>, then writes) as one step: its writes apply only
+        /// if nobody changed what it read, else it runs again with fresh reads. The body must not send anything.
+        /// </summary>
+        public T Atomically<T>(Func<T> body)
+        {
+            lock (_transactionLock)
+            {
+                for (var attempt = 1; ; attempt++)
+                {
+                    _transaction = new Transaction(Environment.CurrentManagedThreadId);
+                    try
+                    {
+                        return body();
+                    }
+                    catch (TransactionConflictException) when (attempt < MaxTransactionAttempts)
+                    {
+                        // Another writer changed a row this body read: decide again on what is there now.
+                        Thread.Sleep(_jitter.Next(5, 50 * Math.Min(attempt, 10)));
+                    }
+                    catch (TransactionConflictException)
+                    {
+                        throw new SegmindJournalException($"The journal {Description} kept changing under this run's writes ({MaxTransactionAttempts} attempts); try again.");
+                    }
+                    finally
+                    {
+                        _transaction = null;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Adds one record (a line as <see cref="BatchJournal"/> formats it) to its row's entity, or, with no row, to
+        /// the entity of the row that owns <paramref name="requestId"/> (or of the job alone).
+        /// </summary>
+        public void Append(string kind, string? rowId, string? requestId, byte[] line)
+        {
+            var transaction = CurrentTransaction();
+            Run(async token => await AppendAsync(transaction, kind, rowId, requestId, line, token).ConfigureAwait(false));
+        }
+
+        private async Task<bool> AppendAsync(Transaction? transaction, string kind, string? rowId, string? requestId, byte[] line, CancellationToken token)
+        {
+            var text = Encoding.UTF8.GetString(line).Trim('\n', '\r');
+            string partition;
+            string key;
+            if (rowId != null)
+            {
+                partition = TableJournalKeys.RowPartition;
+                key = TableJournalKeys.For(rowId);
+            }
+            else
+            {
+                var owner = requestId is null ? null : await EntityOfRequestAsync(requestId, token).ConfigureAwait(false);
+                partition = owner?.PartitionKey ?? TableJournalKeys.JobPartition;
+                key = owner?.RowKey ?? TableJournalKeys.For(requestId ?? throw new ArgumentException("A record needs a row or a request id.", nameof(requestId)));
+            }
+
+            if (transaction != null)
+            {
+                await AppendInTransactionAsync(transaction, partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
+            }
+            else if (kind == "claimed" || kind == JournalRecordKinds.Submitting)
+            {
+                await AppendWhileHoldingAsync(partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
+            }
+            else
+            {
+                await AppendAnywayAsync(partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
+            }
+
+            if (requestId != null)
+            {
+                _rowOfRequest[requestId] = partition + "|" + key;
+            }
+
+            return true;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+
+            _heartbeat?.Dispose();
+            try
+            {
+                // Claims this journal never resolved become void at once for every other run.
+                Run(token => _client.TryReplaceAsync(TableJournalHolder.Describe(HolderId, ended: true, _options.Lease), "*", token));
+            }
+            catch (SegmindJournalException)
+            {
+                // Best effort: without it, the claims lapse when the lease runs out.
+            }
+        }
+
+        private async Task<bool> ProbeAsync(CancellationToken token)
+        {
+            var holder = TableJournalHolder.Describe(HolderId, ended: false, _options.Lease);
+            try
+            {
+                await _client.TryInsertAsync(holder, token).ConfigureAwait(false);
+            }
+            catch (SegmindJournalException error) when (error.StorageErrorCode == "TableNotFound")
+            {
+                try
+                {
+                    await _client.CreateTableAsync(token).ConfigureAwait(false);
+                }
+                catch (SegmindJournalAccessException)
+                {
+                    throw new SegmindJournalAccessException(
+                        $"The journal table {Description} does not exist, and the credential may not create it: create the table, or give a credential that may.",
+                        403);
+                }
+
+                await _client.TryInsertAsync(holder, token).ConfigureAwait(false);
+            }
+
+            // Update and read rights, checked now rather than on the first row.
+            await _client.TryReplaceAsync(holder, "*", token).ConfigureAwait(false);
+            if (await _client.GetAsync(holder.PartitionKey, holder.RowKey, token).ConfigureAwait(false) is null)
+            {
+                throw new SegmindJournalException($"The journal table {Description} did not keep a written entity.");
+            }
+
+            return true;
+        }
+
+        private void Beat()
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                Run(token => _client.TryReplaceAsync(TableJournalHolder.Describe(HolderId, ended: false, _options.Lease), "*", token));
+            }
+            catch (Exception error) when (error is SegmindException || error is OperationCanceledException)
+            {
+                // A missed beat only shortens the lease others see; the next one may get through.
+            }
+        }
+
+        private async Task AppendInTransactionAsync(Transaction transaction, string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
+        {
+            var id = partition + "|" + key;
+            if (!transaction.Read.TryGetValue(id, out var current))
+            {
+                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
+                transaction.Read[id] = current;
+            }
+
+            if (IsClaimKind(kind) && current != null && !await HeldByMeOrNobodyAsync(current, token).ConfigureAwait(false))
+            {
+                throw new SegmindRowClaimedException($"Row '{rowId}' is being submitted by another run; it is not sent by this one.");
+            }
+
+            var next = Compose(current, partition, key, kind, rowId, requestId, line);
+            if (!await TryWriteAsync(current, next, token).ConfigureAwait(false))
+            {
+                throw new TransactionConflictException();
+            }
+
+            transaction.Read[id] = next;
+        }
+
+        /// <summary>A claim or submitting record: written only while this run holds the row, or claims it free (by insert, or at the ETag read).</summary>
+        private async Task AppendWhileHoldingAsync(string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
+        {
+            _known.TryGetValue(partition + "|" + key, out var current);
+            if (current is null || current.GetString("Holder") != HolderId)
+            {
+                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
+            }
+
+            if (current != null && current.GetString("Holder") != HolderId)
+            {
+                // Not claimed by this run beforehand: claim it now, if it is free.
+                var row = rowId is null ? null : (await BuildAsync(new[] { current }, token).ConfigureAwait(false)).Find(rowId);
+                if (!await HeldByMeOrNobodyAsync(current, token).ConfigureAwait(false) || (row != null && !row.MaySubmit))
+                {
+                    throw new SegmindRowClaimedException($"Row '{rowId}' is held by another run, or was submitted by one; it is not sent by this one.");
+                }
+            }
+
+            var next = Compose(current, partition, key, kind, rowId, requestId, line);
+            if (!await TryWriteAsync(current, next, token).ConfigureAwait(false))
+            {
+                throw new SegmindRowClaimedException($"Row '{rowId}' was taken over by another run; it is not sent by this one.");
+            }
+        }
+
+        private async Task AppendAnywayAsync(string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
+        {
+            _known.TryGetValue(partition + "|" + key, out var current);
+            for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+            {
+                var next = Compose(current, partition, key, kind, rowId, requestId, line);
+                if (await TryWriteAsync(current, next, token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
+            }
+
+            throw new SegmindJournalException($"Could not record '{kind}' for {(rowId != null ? "row '" + rowId + "'" : "job " + requestId)} in the journal {Description}: the entity kept changing.");
+        }
+
+        /// <summary>Inserts (no current entity) or replaces at the current ETag; false when someone else wrote first.</summary>
+        private async Task<bool> TryWriteAsync(TableEntity? current, TableEntity next, CancellationToken token)
+        {
+            var id = next.PartitionKey + "|" + next.RowKey;
+            var etag = current is null
+                ? await _client.TryInsertAsync(next, token).ConfigureAwait(false)
+                : await _client.TryReplaceAsync(next, current.ETag!, token).ConfigureAwait(false);
+            if (etag is null)
+            {
+                // A retried write whose first attempt landed reads as a conflict: recognise our own write by its id.
+                var now = await _client.GetAsync(next.PartitionKey, next.RowKey, token).ConfigureAwait(false);
+                if (now is null || now.GetString("WriteId") != next.GetString("WriteId"))
+                {
+                    return false;
+                }
+
+                next = now;
+            }
+
+            _known[id] = next;
+            return true;
+        }
+
+        private TableEntity Compose(TableEntity? current, string partition, string key, string kind, string? rowId, string? requestId, string line)
+        {
+            var records = current?.GetString("Records");
+            var next = new TableEntity(partition, key)
+            {
+                ["Row"] = rowId ?? current?.GetString("Row"),
+                ["Kind"] = kind,
+                ["RequestId"] = requestId ?? (kind == JournalRecordKinds.Submitted || kind == JournalRecordKinds.Completed || kind == JournalRecordKinds.Failed || kind == JournalRecordKinds.Saved ? current?.GetString("RequestId") : null),
+                ["Holder"] = IsClaimKind(kind) ? HolderId : null,
+                ["WriteId"] = Guid.NewGuid().ToString("N"),
+                ["Records"] = Compact(string.IsNullOrEmpty(records) ? line : records + "\n" + line),
+                ["Version"] = BatchJournal.FormatVersion,
+            };
+            return next;
+        }
+
+        /// <summary>
+        /// Keeps a row's records under the property size limit: drops the oldest record of a kind that occurs again
+        /// later (the latest of each kind is what the reader needs), then the oldest at all.
+        /// </summary>
+        private static string Compact(string records)
+        {
+            if (records.Length <= MaxRecordsLength)
+            {
+                return records;
+            }
+
+            var lines = records.Split('\n').ToList();
+            var kinds = lines.Select(KindOf).ToList();
+            for (var i = 0; i < lines.Count && lines.Sum(l => l.Length + 1) > MaxRecordsLength; i++)
+            {
+                if (kinds.Skip(i + 1).Contains(kinds[i]))
+                {
+                    lines.RemoveAt(i);
+                    kinds.RemoveAt(i);
+                    i--;
+                }
+            }
+
+            while (lines.Count > 1 && lines.Sum(l => l.Length + 1) > MaxRecordsLength)
+            {
+                lines.RemoveAt(0);
+            }
+
+            return string.Join("\n", lines);
+        }
+
+        private async Task<TableEntity?> ReadAsync(string partition, string key, CancellationToken token)
+        {
+            var entity = await _client.GetAsync(partition, key, token).ConfigureAwait(false);
+            var id = partition + "|" + key;
+            if (entity is null)
+            {
+                _known.TryRemove(id, out _);
+            }
+            else
+            {
+                _known[id] = entity;
+            }
+
+            return entity;
+        }
+
+        private async Task<TableEntity?> EntityOfRequestAsync(string requestId, CancellationToken token)
+        {
+            if (_rowOfRequest.TryGetValue(requestId, out var known))
+            {
+                var parts = known.Split('|');
+                var cached = await ReadAsync(parts[0], parts[1], token).ConfigureAwait(false);
+                if (cached != null && cached.GetString("RequestId") == requestId)
+                {
+                    return cached;
+                }
+            }
+
+            var owners = await _client.QueryAsync(
+                "PartitionKey eq " + TableStorageClient.Literal(TableJournalKeys.RowPartition) + " and RequestId eq " + TableStorageClient.Literal(requestId),
+                token).ConfigureAwait(false);
+            var owner = owners.FirstOrDefault() ?? await ReadAsync(TableJournalKeys.JobPartition, TableJournalKeys.For(requestId), token).ConfigureAwait(false);
+            if (owner != null)
+            {
+                _rowOfRequest[requestId] = owner.PartitionKey + "|" + owner.RowKey;
+            }
+
+            return owner;
+        }
+
+        /// <summary>Row states from entities: their records, read by the file journal's reader, minus void claims.</summary>
+        private async Task<JournalState> BuildAsync(IReadOnlyList<TableEntity> entities, CancellationToken token)
+        {
+            var builder = new JournalStateBuilder();
+            foreach (var entity in entities.OrderBy(e => e.PartitionKey == TableJournalKeys.RowPartition ? 0 : 1))
+            {
+                var voidClaim = entity.GetString("Kind") == "claimed" && !await HolderAliveAsync(entity.GetString("Holder"), token).ConfigureAwait(false);
+                foreach (var line in (entity.GetString("Records") ?? string.Empty).Split('\n'))
+                {
+                    if (voidClaim && KindOf(line) == "claimed")
+                    {
+                        continue;
+                    }
+
+                    builder.ApplyLine(new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(line)));
+                }
+            }
+
+            return builder.Snapshot();
+        }
+
+        private async Task<bool> HeldByMeOrNobodyAsync(TableEntity current, CancellationToken token)
+        {
+            var holder = current.GetString("Holder");
+            if (holder is null || holder == HolderId)
+            {
+                return true;
+            }
+
+            // Held by another run: respected while it lives and has not moved on (a submitting row is never free).
+            return current.GetString("Kind") == "claimed" && !await HolderAliveAsync(holder, token).ConfigureAwait(false);
+        }
+
+        private async Task<bool> HolderAliveAsync(string? holderId, CancellationToken token)
+        {
+            if (string.IsNullOrEmpty(holderId))
+            {
+                return false;
+            }
+
+            if (holderId == HolderId)
+            {
+                return Volatile.Read(ref _disposed) == 0;
+            }
+
+            var holder = await _client.GetAsync(TableJournalKeys.HolderPartition, holderId!, token).ConfigureAwait(false);
+            return TableJournalHolder.IsAlive(holder, _client.ServerNow, _options.Lease);
+        }
+
+        /// <summary>The transaction this thread is inside (<see cref="Atomically{T}"/>), if any.</summary>
+        private Transaction? CurrentTransaction()
+        {
+            var transaction = _transaction;
+            return transaction != null && transaction.ThreadId == Environment.CurrentManagedThreadId ? transaction : null;
+        }
+
+        private static bool IsClaimKind(string kind) => kind == "claimed" || kind == JournalRecordKinds.Submitting;
+
+        private static string? KindOf(string line)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String
+                    ? kind.GetString()
+                    : null;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>Runs one journal operation to completion on the thread pool (callers are synchronous, like the file journal's).</summary>
+        private T Run<T>(Func<CancellationToken, Task<T>> operation)
+        {
+            using var timeout = new CancellationTokenSource(_options.OperationTimeout);
+            try
+            {
+                return Task.Run(() => operation(timeout.Token)).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                throw new SegmindJournalException($"The journal {Description} did not answer within {_options.OperationTimeout.TotalSeconds:0} seconds.");
+            }
+        }
+
+        private sealed class Transaction
+        {
+            public Transaction(int threadId)
+            {
+                ThreadId = threadId;
+            }
+
+            public int ThreadId { get; }
+
+            public Dictionary<string, TableEntity?> Read { get; } = new Dictionary<string, TableEntity?>(StringComparer.Ordinal);
+        }
+
+        private sealed class TransactionConflictException : Exception
+        {
+        }
+    }
+}
