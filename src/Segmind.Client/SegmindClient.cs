@@ -43,7 +43,14 @@ namespace Segmind.Client
         public SegmindClientOptions Options => _options;
 
         /// <summary>Validates, uploads local files, and POSTs <c>/v2/wan-animate</c> once. Never re-sent after it may have reached the server.</summary>
-        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default)
+        public Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, CancellationToken cancellationToken = default) =>
+            SubmitAsync(request, stages: null, cancellationToken);
+
+        /// <summary>
+        /// As <see cref="SubmitAsync(WanAnimateRequest, CancellationToken)"/>, telling <paramref name="stages"/> when each
+        /// attempt goes on the wire and when one provably did not reach the server (see <see cref="ISubmitStages"/>).
+        /// </summary>
+        public async Task<SubmittedJob> SubmitAsync(WanAnimateRequest request, ISubmitStages? stages, CancellationToken cancellationToken = default)
         {
             if (request is null)
             {
@@ -54,7 +61,7 @@ namespace Segmind.Client
             request.Validate();
             RequireKey();
             var ready = await UploadLocalInputsAsync(request, cancellationToken).ConfigureAwait(false);
-            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken).ConfigureAwait(false);
+            return await SubmitBodyAsync(SubmitUri(WanAnimateRequest.Slug), ready.ToJsonBody(), cancellationToken, stages).ConfigureAwait(false);
         }
 
         /// <summary>POST <c>/v2/{slug}</c> with the parameters as JSON.</summary>
@@ -70,15 +77,16 @@ namespace Segmind.Client
             return await SubmitBodyAsync(SubmitUri(slug), body, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken)
+        private async Task<SubmittedJob> SubmitBodyAsync(Uri submitUri, byte[] body, CancellationToken cancellationToken, ISubmitStages? stages = null)
         {
             var call = new ApiCall(HttpMethod.Post, submitUri, RequestKind.Submit, "submit the job")
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.RequestTimeout,
+                BeginSending = stages is null ? null : (Func<IDisposable?>)stages.BeginSending,
             };
 
-            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+            var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken, stages).ConfigureAwait(false);
             return ResponseParser.Submitted(response, BaseUri(), Now());
         }
 
@@ -194,14 +202,28 @@ namespace Segmind.Client
         }
 
         /// <summary>One API call with bounded retries: GET-like calls on any transient failure, submits only when provably not accepted.</summary>
-        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private Task<ApiResponse> CallAsync(ApiCall call, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken, ISubmitStages? stages = null)
         {
             var key = RequireKey();
             var gate = Gate(key);
             return _retry.RunAsync(
-                (attempt, token) => CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token),
+                (attempt, token) => stages is null ? CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token) : SubmitOnceAsync(call, key, gate, stages, token),
                 isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
                 cancellationToken);
+        }
+
+        /// <summary>One submit attempt; one that provably did not reach the server is reported before it is retried.</summary>
+        private async Task<ApiResponse> SubmitOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, ISubmitStages stages, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await CallOnceAsync(call, key, gate, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SegmindException refused) when (IsSubmitRetryable(refused))
+            {
+                stages.NotSent(refused);
+                throw;
+            }
         }
 
         private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)

@@ -25,6 +25,10 @@ $cultureInfo = [System.Globalization.CultureInfo]::GetCultureInfo($Culture)
 [System.Globalization.CultureInfo]::CurrentCulture = $cultureInfo
 [System.Globalization.CultureInfo]::CurrentUICulture = $cultureInfo
 
+# The per-user submit ledger goes to a scratch folder: tests never write to the real user profile.
+$env:SEGMIND_LEDGER_PATH = Join-Path ([System.IO.Path]::GetTempPath()) "segmind-pester-ledger-$PID/ledger.jsonl"
+Remove-Item Env:SEGMIND_LEDGER -ErrorAction Ignore
+
 # Logs are read as plain text (CI, files): no escape sequences.
 $PSStyle.OutputRendering = 'PlainText'
 Import-Module (Resolve-Path -LiteralPath $PesterManifest).Path -Force

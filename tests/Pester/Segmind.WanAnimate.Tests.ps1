@@ -48,6 +48,10 @@ BeforeAll {
     $env:SEGMIND_API_KEY = $ApiKey
     $env:SEGMIND_BASE_URL = $BaseUri
 
+    # The per-user submit ledger goes to this run's TestDrive, never to the real user profile.
+    $script:SavedLedgerPath = $env:SEGMIND_LEDGER_PATH
+    $env:SEGMIND_LEDGER_PATH = Join-Path $TestDrive 'ledger.jsonl'
+
     Import-Module $ManifestPath -Force
 
     # Input URLs point at the emulator itself, so nothing could ever leave the machine.
@@ -80,6 +84,7 @@ AfterAll {
     Remove-Module Segmind.WanAnimate -ErrorAction SilentlyContinue
     $env:SEGMIND_API_KEY = $SavedApiKey
     $env:SEGMIND_BASE_URL = $SavedBaseUrl
+    $env:SEGMIND_LEDGER_PATH = $SavedLedgerPath
     if ($Emulator -and -not $Emulator.HasExited) {
         # dotnet run starts the emulator as a child process: end the whole tree.
         $Emulator.Kill($true)

@@ -39,6 +39,12 @@ namespace Segmind.Client.Http
 
         /// <summary>The job this call concerns, for messages and exceptions.</summary>
         public string? RequestId { get; set; }
+
+        /// <summary>
+        /// Called once per attempt with the request slot in hand, right before the request goes on the wire; what it
+        /// returns is disposed when the attempt is over. Throwing from it sends nothing.
+        /// </summary>
+        public Func<IDisposable?>? BeginSending { get; set; }
     }
 
     /// <summary>A whole answer read into memory (capped).</summary>
@@ -97,6 +103,7 @@ namespace Segmind.Client.Http
             var http = HttpClientCache.ForApi(call.Uri);
 
             using (await gate.EnterAsync(call.Kind, cancellationToken).ConfigureAwait(false))
+            using (call.BeginSending?.Invoke())
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 if (call.Timeout > TimeSpan.Zero && call.Timeout != System.Threading.Timeout.InfiniteTimeSpan)

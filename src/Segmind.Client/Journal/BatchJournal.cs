@@ -22,9 +22,13 @@ namespace Segmind.Client
     /// The file is only ever appended to: never truncated or rewritten. Resolving a row is done by appending a record.
     /// </para>
     /// <para>
-    /// <b>The submit protocol</b> (what makes double submits impossible and request ids durable):
+    /// <b>The submit protocol</b> (what makes double submits impossible and request ids durable), carried out by
+    /// <see cref="JournaledSubmitter"/>:
     /// <list type="number">
-    /// <item><see cref="RecordSubmitting"/> is written and flushed to disk before the POST is sent.</item>
+    /// <item><see cref="RecordClaimed"/>, under the journal lock and only when the row may be submitted, takes the row
+    /// for one run (see <see cref="RowClaim"/>): nothing is sent yet, so a claim whose owner died leaves the row free.</item>
+    /// <item><see cref="RecordSubmitting"/> is written and flushed to disk right before the POST goes on the wire (after
+    /// the pacing gate and the uploads), never earlier.</item>
     /// <item>Then exactly one of: <see cref="RecordSubmitted"/> (the answer, flushed before the job is handed on),
     /// <see cref="RecordNotSubmitted"/> (refused, or failed before sending: no job exists) or <see cref="RecordUnknown"/>
     /// (sent, answer lost: the job may exist).</item>
@@ -51,27 +55,8 @@ namespace Segmind.Client
     /// Base64 outputs are not written, only their length (the <c>saved</c> record says where they went).
     /// </para>
     /// <para>
-    /// <b>A submitting cmdlet's loop</b>, row by row:
-    /// <code>
-    /// var rowId = BatchJournal.RowIdentity(request, idColumn);
-    /// var row = journal.Find(rowId);
-    /// if (row != null &amp;&amp; !row.MaySubmit)
-    /// {
-    ///     // Unknown: report row.ResolutionHint and skip. Submitted, Completed, Failed, Saved: pass row.ToJobReference()
-    ///     // on (or skip) without submitting.
-    ///     continue;
-    /// }
-    /// journal.RecordSubmitting(rowId, request);               // if this throws, do not send
-    /// SubmittedJob job;
-    /// try { job = await client.SubmitAsync(request, token); }
-    /// catch (SegmindSubmitOutcomeUnknownException e) { journal.RecordUnknown(rowId, e.Message); throw; }
-    /// catch (SegmindException e) { journal.RecordNotSubmitted(rowId, e.ErrorId, e.Message); throw; }
-    /// journal.RecordSubmitted(rowId, job);                    // then, and only then, write the job to the pipeline
-    /// </code>
-    /// Any other exception (a cancelled pipeline while the POST was in flight) leaves the <c>submitting</c> record
-    /// unanswered, so the row reads as unknown: right, since the POST may have arrived. Should
-    /// <see cref="RecordSubmitted"/> itself fail (disk full), still hand the job on and report its request id: the row
-    /// reads as unknown on the next run and can be attached to that id.
+    /// <b>Submitting rows</b>: use <see cref="JournaledSubmitter"/>, which claims each row, writes <c>submitting</c> at
+    /// the last moment and records every answer; it is the only code that carries out this protocol.
     /// </para>
     /// </remarks>
     public sealed class BatchJournal : IDisposable
@@ -98,6 +83,7 @@ namespace Segmind.Client
         private readonly JournalStateBuilder _builder = new JournalStateBuilder();
         private FileStream? _stream;
         private long _readOffset;
+        private int _lockDepth;
 
         private BatchJournal(string path, bool shareProcessLock)
         {
@@ -335,7 +321,62 @@ namespace Segmind.Client
         }
 
         /// <summary>
-        /// Step 1 of a submit: call it, and let it return, before sending the POST. Writes the row, the input
+        /// Runs <paramref name="body"/> holding the journal's lock (every thread and process): reads and appends inside it
+        /// are one step, so two runs cannot both decide to claim the same row.
+        /// </summary>
+        public T Atomically<T>(Func<T> body)
+        {
+            if (body is null)
+            {
+                throw new ArgumentNullException(nameof(body));
+            }
+
+            lock (_writeLock)
+            {
+                if (_stream is null)
+                {
+                    throw new ObjectDisposedException(nameof(BatchJournal));
+                }
+
+                using (JournalFileLock.Acquire(_lockPath, LockTimeout))
+                {
+                    _lockDepth++;
+                    try
+                    {
+                        return body();
+                    }
+                    finally
+                    {
+                        _lockDepth--;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Takes the row for <paramref name="claim"/>'s owner (call it inside <see cref="Atomically"/>, after checking the row may be submitted).</summary>
+        public void RecordClaimed(string rowId, RowClaim claim)
+        {
+            RequireRow(rowId);
+            if (claim is null)
+            {
+                throw new ArgumentNullException(nameof(claim));
+            }
+
+            Append(JournalRecordKinds.Claimed, rowId, null, writer =>
+            {
+                writer.WriteString("owner", claim.Owner);
+                writer.WriteNumber("pid", claim.ProcessId);
+                if (claim.ProcessStartedAt is DateTimeOffset started)
+                {
+                    writer.WriteString("pid_started", Timestamp(started));
+                }
+
+                writer.WriteString("machine", claim.Machine);
+            });
+        }
+
+        /// <summary>
+        /// Step 2 of a submit: call it, and let it return, right before sending the POST. Writes the row, the input
         /// fingerprint and the inputs (URLs without query strings).
         /// </summary>
         public void RecordSubmitting(string rowId, WanAnimateRequest request)
@@ -361,7 +402,7 @@ namespace Segmind.Client
             });
         }
 
-        /// <summary>Step 2 of a submit that was answered: call it, and let it return, before the job is handed on.</summary>
+        /// <summary>Step 3 of a submit that was answered: call it, and let it return, before the job is handed on.</summary>
         public void RecordSubmitted(string rowId, SubmittedJob job)
         {
             RequireRow(rowId);
@@ -384,7 +425,7 @@ namespace Segmind.Client
         }
 
         /// <summary>
-        /// Step 2 of a submit that certainly created no job: refused by validation or by the server (400, 401, 406, 429...),
+        /// Step 3 of a submit that certainly created no job: refused by validation or by the server (400, 401, 406, 429...),
         /// or an upload failed before the POST. The row may be submitted again.
         /// </summary>
         public void RecordNotSubmitted(string rowId, string? errorId, string? message)
@@ -397,7 +438,7 @@ namespace Segmind.Client
             });
         }
 
-        /// <summary>Step 2 of a submit whose answer was lost (<see cref="SegmindSubmitOutcomeUnknownException"/>): the job may exist.</summary>
+        /// <summary>Step 3 of a submit whose answer was lost (<see cref="SegmindSubmitOutcomeUnknownException"/>): the job may exist.</summary>
         public void RecordUnknown(string rowId, string? message)
         {
             RequireRow(rowId);
@@ -616,7 +657,7 @@ namespace Segmind.Client
             lock (_writeLock)
             {
                 var stream = _stream ?? throw new ObjectDisposedException(nameof(BatchJournal));
-                using (JournalFileLock.Acquire(_lockPath, LockTimeout))
+                using (_lockDepth > 0 ? null : JournalFileLock.Acquire(_lockPath, LockTimeout))
                 {
                     // Another process may have appended since: find the end now, under the lock.
                     var end = stream.Seek(0, SeekOrigin.End);

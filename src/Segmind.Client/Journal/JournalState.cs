@@ -7,7 +7,13 @@ namespace Segmind.Client
     /// <summary>The record kinds of a batch journal, as written in each line's <c>kind</c> field.</summary>
     public static class JournalRecordKinds
     {
-        /// <summary>Written and flushed before a submit is sent: row, input fingerprint, inputs (redacted).</summary>
+        /// <summary>
+        /// A run took the row to submit it (owner, process id and start time, machine): no other run sends it while
+        /// that owner lives. Written again after an attempt that provably did not reach the server (a 429).
+        /// </summary>
+        public const string Claimed = "claimed";
+
+        /// <summary>Written and flushed right before the submit goes on the wire: row, input fingerprint, inputs (redacted).</summary>
         public const string Submitting = "submitting";
 
         /// <summary>The submit was answered: request id and URLs. Written before the job reaches the pipeline.</summary>
@@ -49,6 +55,12 @@ namespace Segmind.Client
 
         /// <summary>The output is on disk.</summary>
         Saved,
+
+        /// <summary>
+        /// A run has taken the row and is waiting to send it (see <see cref="JournalRow.Claim"/>). Nothing was sent: if
+        /// the claim's owner is gone, the row may be submitted.
+        /// </summary>
+        Claimed,
     }
 
     /// <summary>One row's state, built from the journal's records (the latest wins). Immutable.</summary>
@@ -76,6 +88,7 @@ namespace Segmind.Client
             SavedPath = other.SavedPath;
             SavedLength = other.SavedLength;
             LastRecordAt = other.LastRecordAt;
+            Claim = other.Claim;
         }
 
         /// <summary>The row's identity: its explicit Id, or <see cref="BatchJournal.RowIdentity"/> of its inputs. For a job followed without a row, its request id.</summary>
@@ -111,8 +124,16 @@ namespace Segmind.Client
         public long? SavedLength { get; private set; }
         public DateTimeOffset? LastRecordAt { get; private set; }
 
-        /// <summary>True when the row has no job and may be submitted (never journaled, refused, or released).</summary>
-        public bool MaySubmit => Phase == JournalRowPhase.NotSubmitted || Phase == JournalRowPhase.Released;
+        /// <summary>Who holds the row, while its phase is <see cref="JournalRowPhase.Claimed"/>.</summary>
+        public RowClaim? Claim { get; private set; }
+
+        /// <summary>
+        /// True when the row has no job and may be submitted: refused, released, or claimed by an owner that is gone.
+        /// (THE RESUBMIT RULE for journaled rows: a row whose submit may have gone on the wire never qualifies.)
+        /// </summary>
+        public bool MaySubmit => Phase == JournalRowPhase.NotSubmitted
+            || Phase == JournalRowPhase.Released
+            || (Phase == JournalRowPhase.Claimed && Claim?.IsHeldByLiveOwner(DateTimeOffset.UtcNow) != true);
 
         /// <summary>True when a job exists and has not ended yet: wait for it instead of submitting.</summary>
         public bool IsPending => Phase == JournalRowPhase.Submitted;
@@ -144,8 +165,26 @@ namespace Segmind.Client
 
         public override string ToString() => RowId + " " + Phase + (RequestId is null ? string.Empty : " " + RequestId);
 
+        internal JournalRow Claimed(RowClaim claim, DateTimeOffset? at) => new JournalRow(this)
+        {
+            Phase = JournalRowPhase.Claimed,
+            SubmitInterrupted = false,
+            RequestId = null,
+            StatusUrl = null,
+            ResponseUrl = null,
+            SubmittedAt = null,
+            Output = null,
+            Error = null,
+            Metrics = null,
+            SavedPath = null,
+            SavedLength = null,
+            LastRecordAt = at,
+            Claim = claim,
+        };
+
         internal JournalRow Submitting(string? fingerprint, DateTimeOffset? at) => new JournalRow(this)
         {
+            Claim = null,
             Phase = JournalRowPhase.Unknown,
             SubmitInterrupted = true,
             InputFingerprint = fingerprint ?? InputFingerprint,
@@ -164,6 +203,7 @@ namespace Segmind.Client
 
         internal JournalRow Submitted(string requestId, Uri? statusUrl, Uri? responseUrl, DateTimeOffset? submittedAt, DateTimeOffset? at) => new JournalRow(this)
         {
+            Claim = null,
             Phase = JournalRowPhase.Submitted,
             SubmitInterrupted = false,
             RequestId = requestId,
@@ -180,6 +220,7 @@ namespace Segmind.Client
 
         internal JournalRow WithoutJob(JournalRowPhase phase, string? error, DateTimeOffset? at) => new JournalRow(this)
         {
+            Claim = null,
             Phase = phase,
             SubmitInterrupted = false,
             RequestId = phase == JournalRowPhase.Unknown ? RequestId : null,
@@ -191,6 +232,7 @@ namespace Segmind.Client
 
         internal JournalRow Ended(JournalRowPhase phase, string requestId, string? output, string? error, IReadOnlyDictionary<string, object?>? metrics, DateTimeOffset? at) => new JournalRow(this)
         {
+            Claim = null,
             Phase = phase,
             SubmitInterrupted = false,
             RequestId = requestId,
@@ -202,6 +244,7 @@ namespace Segmind.Client
 
         internal JournalRow Saved(string requestId, string? path, long? length, DateTimeOffset? at) => new JournalRow(this)
         {
+            Claim = null,
             Phase = JournalRowPhase.Saved,
             SubmitInterrupted = false,
             RequestId = requestId,

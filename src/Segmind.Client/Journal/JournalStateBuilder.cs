@@ -104,6 +104,21 @@ namespace Segmind.Client
             var at = JournalJson.GetInstant(record, "at");
             switch (kind)
             {
+                case JournalRecordKinds.Claimed:
+                    if (rowId is null)
+                    {
+                        return false;
+                    }
+
+                    var claim = new RowClaim(
+                        JournalJson.GetString(record, "owner") ?? string.Empty,
+                        (int)(JournalJson.GetInt64(record, "pid") ?? 0),
+                        JournalJson.GetInstant(record, "pid_started"),
+                        JournalJson.GetString(record, "machine") ?? string.Empty,
+                        at);
+                    _rows[rowId] = RowFor(rowId).Claimed(claim, at);
+                    return true;
+
                 case JournalRecordKinds.Submitting:
                     if (rowId is null)
                     {

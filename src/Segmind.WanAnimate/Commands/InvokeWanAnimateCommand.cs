@@ -6,12 +6,13 @@ using System.Threading;
 using System.Threading.Tasks;
 using Segmind.Client;
 using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Submitting;
 
 namespace Segmind.WanAnimate.Commands
 {
     /// <summary>
     /// Submit, wait and (optionally) save in one call, for one input or a piped batch; each result is written as
-    /// soon as its job completes. -NoWait stops after the submit and returns the jobs.
+    /// soon as its job completes (completion order, not input order). -NoWait stops after the submit and returns the jobs.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "WanAnimate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = WaitSet)]
     [OutputType(typeof(WanAnimateResult), ParameterSetName = new[] { WaitSet, OutputDirectorySet, OutFileSet })]
@@ -116,8 +117,17 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            if (plan == RowPlan.ReleaseAndSubmit && !ReleaseRow(row))
+            plan = ClaimRow(row, out journaled);
+            if (plan == RowPlan.Skip)
             {
+                return;
+            }
+
+            if (plan == RowPlan.Resume)
+            {
+                // Another run submitted it between the plan and the claim: follow that job.
+                var taken = journaled!;
+                Dispatch((sink, cancellation) => ResumeAsync(row, taken, noWait, timeout, destinationFile, destinationDirectory, journal, sink, cancellation));
                 return;
             }
 
@@ -131,7 +141,7 @@ namespace Segmind.WanAnimate.Commands
 
                 if (noWait)
                 {
-                    sink.WriteObject(job);
+                    sink.WriteObject(job, PaidJobs.WhenWritten(job.RequestId));
                     return;
                 }
 
@@ -252,6 +262,7 @@ namespace Segmind.WanAnimate.Commands
                     // -OutFile names one file on purpose, so a previous run's video there is replaced.
                     var saved = await Client.DownloadOutputAsync(result, path, overwrite: destinationFile != null, cancellation).ConfigureAwait(false);
                     output.OutputFile = saved.Path;
+                    LedgerAccess.RecordSaved(sink, result.RequestId, saved.Path);
                     if (journal != null)
                     {
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(row.RowId, result.RequestId, saved.Path, saved.Length), "job " + result.RequestId + " was saved");
@@ -268,9 +279,13 @@ namespace Segmind.WanAnimate.Commands
                 }
             }
 
-            sink.WriteObject(output);
+            sink.WriteObject(output, PaidJobs.WhenWritten(result.RequestId));
         }
 
-        internal override void OnAllWorkDone(IOperationSink sink) => _progress.Finish(sink);
+        internal override void OnAllWorkDone(IOperationSink sink)
+        {
+            base.OnAllWorkDone(sink);
+            _progress.Finish(sink);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 
 namespace Segmind.WanAnimate.Infrastructure
@@ -10,6 +11,9 @@ namespace Segmind.WanAnimate.Infrastructure
     internal interface IOperationSink
     {
         void WriteObject(object value);
+
+        /// <summary>Writes <paramref name="value"/>, then calls <paramref name="written"/> once it has really reached the pipeline (never, if it did not).</summary>
+        void WriteObject(object value, Action written);
 
         void WriteError(ErrorRecord error);
 

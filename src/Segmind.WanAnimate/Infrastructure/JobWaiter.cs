@@ -30,6 +30,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 var result = await client.WaitAsync(reference, timeout, progress.ObserverFor(sink), cancellation).ConfigureAwait(false);
                 progress.Completed(sink);
+                Submitting.LedgerAccess.RecordOutcome(sink, result.RequestId, completed: true, error: null);
                 if (journal != null)
                 {
                     RecordCompleted(sink, journal, rowId, result);
@@ -40,6 +41,7 @@ namespace Segmind.WanAnimate.Infrastructure
             catch (SegmindJobFailedException ex)
             {
                 progress.Failed(sink);
+                Submitting.LedgerAccess.RecordOutcome(sink, reference.RequestId, completed: false, error: ex.ServerMessage ?? ex.Message);
                 if (journal != null)
                 {
                     RecordFailed(sink, journal, rowId, reference.RequestId, ex);

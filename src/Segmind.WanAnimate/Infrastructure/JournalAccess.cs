@@ -10,6 +10,7 @@ namespace Segmind.WanAnimate.Infrastructure
     internal static class JournalAccess
     {
         public const string DuplicateRowId = "DuplicateRow";
+        public const string RowClaimedId = "RowClaimed";
 
         /// <summary>Opens (creating it and its folder when missing) the journal at an already resolved file-system path.</summary>
         public static BatchJournal Open(string resolvedPath)
@@ -62,6 +63,26 @@ namespace Segmind.WanAnimate.Infrastructure
                 },
             };
             return record;
+        }
+
+        /// <summary>The error for a row another live run has claimed: that run submits it, this one leaves it alone.</summary>
+        public static ErrorRecord HeldElsewhere(JournalRow row, int rowNumber, object target)
+        {
+            var holder = row.Claim?.ToString() ?? "another run";
+            var message = string.Format(
+                CultureInfo.InvariantCulture,
+                "Row {0} ({1}) is being submitted by another run using this journal ({2}), so this run did not send it.",
+                rowNumber,
+                row.RowId,
+                holder);
+            var exception = new InvalidOperationException(message);
+            return new ErrorRecord(exception, ErrorMapper.Prefix + RowClaimedId, ErrorCategory.ResourceBusy, target)
+            {
+                ErrorDetails = new ErrorDetails(message)
+                {
+                    RecommendedAction = "Let that run finish, then run the batch again with the same -JournalPath to pick up its jobs. A claim left by a run that has ended is released automatically.",
+                },
+            };
         }
 
         /// <summary>The error for a second row of one run with the same identity as an earlier one.</summary>

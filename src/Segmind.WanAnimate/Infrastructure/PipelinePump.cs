@@ -150,6 +150,12 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void WriteObject(object value) => Post(c => c.WriteObject(value));
 
+        public void WriteObject(object value, Action written) => Post(c =>
+        {
+            c.WriteObject(value);
+            written();
+        });
+
         public void WriteError(ErrorRecord error) => Post(c => c.WriteError(error));
 
         public void WriteProgress(ProgressRecord progress) => Post(c => c.WriteProgress(progress));
@@ -208,6 +214,12 @@ namespace Segmind.WanAnimate.Infrastructure
         public bool StatusWanted => false;
 
         public void WriteObject(object value) => _cmdlet.WriteObject(value);
+
+        public void WriteObject(object value, Action written)
+        {
+            _cmdlet.WriteObject(value);
+            written();
+        }
 
         public void WriteError(ErrorRecord error) => _cmdlet.WriteError(error);
 

@@ -24,6 +24,7 @@ namespace Segmind.WanAnimate.Infrastructure
         private BatchJournal? _journal;
         private bool _disposed;
         private bool _clientOwnedByJob;
+        private bool _abandoned;
 
         /// <summary>The Segmind API key (a SecureString, or a plain string converted at binding). Falls back to $env:SEGMIND_API_KEY.</summary>
         [Parameter]
@@ -64,6 +65,7 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             OpenJournal();
+            OnClientReady();
             if (RunAsJob)
             {
                 _jobWork = new List<Func<IOperationSink, CancellationToken, Task>>();
@@ -76,8 +78,18 @@ namespace Segmind.WanAnimate.Infrastructure
 
         protected sealed override void ProcessRecord()
         {
-            ProcessInput();
-            _pump?.DrainReady(this);
+            try
+            {
+                ProcessInput();
+                _pump?.DrainReady(this);
+            }
+            catch (Exception)
+            {
+                // A terminating error (-ErrorAction Stop on any row's error, a failing downstream command): what was
+                // paid for is settled and named before the pipeline ends.
+                Abandon();
+                throw;
+            }
         }
 
         protected sealed override void EndProcessing()
@@ -99,7 +111,13 @@ namespace Segmind.WanAnimate.Infrastructure
             }
             catch (OperationCanceledException)
             {
+                Abandon();
                 throw new PipelineStoppedException();
+            }
+            catch (Exception)
+            {
+                Abandon();
+                throw;
             }
 
             OnAllWorkDone(new DirectSink(this, VerboseWanted()));
@@ -117,6 +135,65 @@ namespace Segmind.WanAnimate.Infrastructure
         /// </summary>
         internal virtual void OnStopping()
         {
+        }
+
+        /// <summary>Runs once the client and the journal are open, before any input.</summary>
+        internal virtual void OnClientReady()
+        {
+        }
+
+        /// <summary>
+        /// The run is ending early (a terminating error, a stop): everything still waiting has been cancelled. Settle
+        /// what must not be lost and report it through <paramref name="warn"/> (which reaches the user even when the
+        /// pipeline no longer takes output).
+        /// </summary>
+        internal virtual void OnAbandoned(Action<string> warn)
+        {
+        }
+
+        /// <summary>Runs when the cmdlet (or its -AsJob job) is done with its client.</summary>
+        internal virtual void OnReleased()
+        {
+        }
+
+        private void Abandon()
+        {
+            if (_abandoned)
+            {
+                return;
+            }
+
+            _abandoned = true;
+            try
+            {
+                _stopping.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            OnAbandoned(WarnAnyway);
+        }
+
+        /// <summary>A warning on the pipeline if it still takes one, otherwise straight to the host.</summary>
+        private void WarnAnyway(string message)
+        {
+            try
+            {
+                WriteWarning(message);
+                return;
+            }
+            catch (Exception ex) when (ex is PipelineStoppedException || ex is InvalidOperationException || ex is ActionPreferenceStopException || ex is NotImplementedException)
+            {
+            }
+
+            try
+            {
+                Host?.UI?.WriteWarningLine(message);
+            }
+            catch (Exception ex) when (ex is PipelineStoppedException || ex is InvalidOperationException || ex is NotImplementedException)
+            {
+            }
         }
 
         /// <summary>
@@ -213,9 +290,16 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             var workStillRunning = _pump != null && _pump.Pending > 0;
+            if (workStillRunning && !_clientOwnedByJob)
+            {
+                // Ended from outside (another command's terminating error) while work was running.
+                Abandon();
+            }
+
             _pump?.Dispose();
             if (!_clientOwnedByJob)
             {
+                OnReleased();
                 _client?.Dispose();
                 _journal?.Dispose();
             }
@@ -241,9 +325,15 @@ namespace Segmind.WanAnimate.Infrastructure
                 {
                     OnAllWorkDone(sink);
                 }
+                else
+                {
+                    // Stop-Job: the job's own warning stream still takes what must be reported.
+                    OnAbandoned(sink.WriteWarning);
+                }
             });
             var job = new SegmindJob(MyInvocation.MyCommand.Name, body, () =>
             {
+                OnReleased();
                 client?.Dispose();
                 journal?.Dispose();
             });

@@ -82,6 +82,12 @@ namespace Segmind.WanAnimate.Infrastructure
 
         void IOperationSink.WriteObject(object value) => Output.Add(PSObject.AsPSObject(value));
 
+        void IOperationSink.WriteObject(object value, Action written)
+        {
+            Output.Add(PSObject.AsPSObject(value));
+            written();
+        }
+
         void IOperationSink.WriteError(ErrorRecord error)
         {
             Interlocked.Increment(ref _errorCount);

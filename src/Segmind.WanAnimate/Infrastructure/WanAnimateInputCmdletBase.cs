@@ -7,6 +7,7 @@ using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Segmind.Client;
+using Segmind.WanAnimate.Submitting;
 
 namespace Segmind.WanAnimate.Infrastructure
 {
@@ -16,20 +17,16 @@ namespace Segmind.WanAnimate.Infrastructure
     /// </summary>
     public abstract class WanAnimateInputCmdletBase : SegmindCmdletBase
     {
-        private SemaphoreSlim? _submitThrottle;
         private int _commandLineRows;
         private int _pipelineRows;
         private PSObject? _inputObject;
-        private int _submitted;
-        private int _notSubmitted;
-
-        // Row identity -> the first row of this run that had it (the pipeline thread only).
-        private readonly Dictionary<string, int> _seenRows = new Dictionary<string, int>(StringComparer.Ordinal);
-
-        // Submits between their first journal record and their last; a stop waits for them (see OnStopping).
-        private readonly object _activeLock = new object();
-        private int _activeSubmits;
+        private JournaledSubmitter? _submitter;
+        private RowPlanner? _planner;
+        private SubmitProgressBar? _submitProgress;
         private TimeSpan _requestTimeout = TimeSpan.FromSeconds(100);
+
+        /// <summary>Which accepted jobs reached the pipeline; the rest are named in a warning if the run ends early.</summary>
+        internal PaidJobReport PaidJobs { get; } = new PaidJobReport();
 
         /// <summary>The motion source: an http(s) URL or a local file (uploaded first).</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -122,109 +119,58 @@ namespace Segmind.WanAnimate.Infrastructure
                 options.UploadUri = UploadUri;
             }
 
-            _submitThrottle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
             _requestTimeout = options.RequestTimeout;
 
             // Submits and polls of this account share one process-wide budget; an explicit -ThrottleLimit or
             // -RequestsPerMinute changes it, otherwise the shared default (or an earlier explicit value) stands.
             ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
-            if (options.ApiKey != null)
-            {
-                options.RequestGate = new StopAwareGate(options.RequestGate ?? RequestGateRegistry.Shared(options.ApiKey, options.BaseUri));
-            }
         }
 
         internal override string? JournalPathArgument => JournalPath;
 
-        /// <summary>
-        /// A stop cancels everything that has not sent its POST yet; a POST already out is left to be answered (within
-        /// the request timeout) so its request id reaches the journal and the next run does not see the row as unknown.
-        /// </summary>
-        internal override void OnStopping()
-        {
-            var deadline = DateTime.UtcNow + _requestTimeout + TimeSpan.FromSeconds(5);
-            lock (_activeLock)
-            {
-                while (_activeSubmits > 0)
-                {
-                    var left = deadline - DateTime.UtcNow;
-                    if (left <= TimeSpan.Zero)
-                    {
-                        return;
-                    }
+        /// <summary>The journaled submit operation of this run: every row goes through it, with or without -JournalPath.</summary>
+        internal JournaledSubmitter Submitter => _submitter ?? throw new InvalidOperationException("The submitter is created in BeginProcessing.");
 
-                    Monitor.Wait(_activeLock, left);
-                }
+        internal override void OnClientReady()
+        {
+            _submitter = new JournaledSubmitter(Client, Journal, SubmitLedger.OpenDefault(), ThrottleLimit);
+            _planner = new RowPlanner(_submitter, ResubmitUnknown.IsPresent);
+            var options = Client.Options;
+            _submitProgress = new SubmitProgressBar(_submitter, () => options.ApiKey == null ? null : RequestGateRegistry.Get(options.ApiKey, options.BaseUri ?? SegmindClientOptions.DefaultBaseUri).GetStatus());
+        }
+
+        /// <summary>A stop cancels every submit not yet on the wire; those on the wire are answered (bounded) and recorded.</summary>
+        internal override void OnStopping() => _submitter?.Settle(SettleBound);
+
+        internal override void OnAbandoned(Action<string> warn)
+        {
+            var submitter = _submitter;
+            if (submitter == null)
+            {
+                return;
+            }
+
+            if (!submitter.Settle(SettleBound))
+            {
+                warn("Some submits were still unanswered after " + SettleBound.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)
+                    + " s; their rows are recorded as in flight" + (Journal == null ? "." : " in the journal, and the next run reports them as unknown."));
+            }
+
+            foreach (var warning in PaidJobs.Undelivered(submitter.Accepted, Journal?.Path))
+            {
+                warn(warning);
             }
         }
 
-        /// <summary>
-        /// With a journal: decides, on the pipeline thread, what to do with a prepared row. Writes the error itself
-        /// for rows that must be skipped (unknown outcome, duplicate identity).
-        /// </summary>
-        internal RowPlan PlanRow(PreparedRow row, out JournalRow? journaled)
-        {
-            journaled = null;
-            var journal = Journal;
-            if (journal == null)
-            {
-                return RowPlan.Submit;
-            }
+        internal override void OnReleased() => _submitter?.Dispose();
 
-            if (_seenRows.TryGetValue(row.RowId, out var firstRow))
-            {
-                WriteError(JournalAccess.DuplicateRow(row.RowId, firstRow, row.Row, row.Target));
-                return RowPlan.Skip;
-            }
+        private TimeSpan SettleBound => _requestTimeout + TimeSpan.FromSeconds(5);
 
-            _seenRows[row.RowId] = row.Row;
-            try
-            {
-                journaled = journal.Find(row.RowId);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
-                return RowPlan.Skip;
-            }
+        /// <summary>What to do with a prepared row before the user confirms (writes the error for rows it skips).</summary>
+        internal RowPlan PlanRow(PreparedRow row, out JournalRow? journaled) => _planner!.Plan(row, this, out journaled);
 
-            if (journaled == null || journaled.MaySubmit)
-            {
-                return RowPlan.Submit;
-            }
-
-            if (journaled.Phase == JournalRowPhase.Unknown)
-            {
-                if (ResubmitUnknown.IsPresent)
-                {
-                    return RowPlan.ReleaseAndSubmit;
-                }
-
-                WriteError(JournalAccess.UnknownRow(journaled, row.Row, row.Target));
-                return RowPlan.Skip;
-            }
-
-            WriteVerbose(string.Format(
-                CultureInfo.InvariantCulture, "Row {0} ({1}): already submitted as {2}; not re-sent.", row.Row, row.RowId, journaled.RequestId));
-            return RowPlan.Resume;
-        }
-
-        /// <summary>Records the user's -ResubmitUnknown decision for a row, just before it is submitted again.</summary>
-        internal bool ReleaseRow(PreparedRow row)
-        {
-            try
-            {
-                Journal!.RecordReleased(row.RowId, "released by -ResubmitUnknown");
-                WriteVerbose(string.Format(
-                    CultureInfo.InvariantCulture, "Row {0} ({1}): its earlier submit's outcome was unknown; submitting it again (-ResubmitUnknown).", row.Row, row.RowId));
-                return true;
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
-            {
-                WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
-                return false;
-            }
-        }
+        /// <summary>Claims a confirmed row for this run; the journal may say otherwise now (another run took it meanwhile).</summary>
+        internal RowPlan ClaimRow(PreparedRow row, out JournalRow? journaled) => _planner!.Claim(row, this, out journaled);
 
         /// <summary>The job of a row the journal says was submitted, rebuilt so the pipeline can follow it.</summary>
         internal static WanAnimateJob RebuildJob(PreparedRow row, JournalRow journaled) =>
@@ -298,131 +244,57 @@ namespace Segmind.WanAnimate.Infrastructure
         }
 
         /// <summary>
-        /// Submits one prepared row, at most ThrottleLimit at a time. Errors go to the sink; null means it was not
-        /// submitted. With a journal, follows its protocol: <c>submitting</c> is on disk before the POST, and the answer
-        /// (or why there is none) before the job is handed on.
+        /// Submits one prepared row through the journaled submit operation. Errors and warnings go to the sink; null
+        /// means no job exists for the row. A stop before the POST went on the wire throws OperationCanceledException.
         /// </summary>
         internal async Task<WanAnimateJob?> SubmitAsync(PreparedRow row, IOperationSink sink, CancellationToken cancellation)
         {
-            await _submitThrottle!.WaitAsync(cancellation).ConfigureAwait(false);
-            lock (_activeLock)
+            _submitProgress?.Update(sink);
+            var outcome = await Submitter.SubmitAsync(row.ToSubmitRow(), cancellation).ConfigureAwait(false);
+            foreach (var warning in outcome.Warnings)
             {
-                _activeSubmits++;
+                sink.WriteWarning(warning);
             }
 
-            try
+            _submitProgress?.Update(sink, force: outcome.Kind != SubmitOutcomeKind.Stopped);
+            switch (outcome.Kind)
             {
-                return await SubmitOnceAsync(row, sink, cancellation).ConfigureAwait(false);
-            }
-            finally
-            {
-                lock (_activeLock)
-                {
-                    _activeSubmits--;
-                    Monitor.PulseAll(_activeLock);
-                }
-
-                _submitThrottle.Release();
-            }
-        }
-
-        private async Task<WanAnimateJob?> SubmitOnceAsync(PreparedRow row, IOperationSink sink, CancellationToken cancellation)
-        {
-            // A stop that came while this row waited for its turn: nothing has been written or sent for it.
-            cancellation.ThrowIfCancellationRequested();
-            var journal = Journal;
-            if (journal != null)
-            {
-                try
-                {
-                    journal.RecordSubmitting(row.RowId, row.Request);
-                }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
-                {
-                    // Unrecorded, the submit could be sent twice by a later run: so it is not sent at all.
-                    var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
-                    record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not record it. Check the journal's disk and run the batch again.";
-                    sink.WriteError(record);
-                    return null;
-                }
-            }
-
-            SubmittedJob submitted;
-            using (var scope = SubmitScope.Begin(cancellation))
-            {
-                try
-                {
-                    submitted = await Client.SubmitAsync(row.Request, scope.Token).ConfigureAwait(false);
-                }
-                catch (SegmindSubmitOutcomeUnknownException ex)
-                {
-                    if (journal != null)
+                case SubmitOutcomeKind.Submitted:
+                    var submitted = outcome.Job!;
+                    if (sink.VerboseWanted)
                     {
-                        JournalAccess.RecordAfter(sink, () => journal.RecordUnknown(row.RowId, ex.Message), "row " + row.RowId + "'s submit outcome is unknown");
+                        sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
                     }
 
-                    ReportSubmits(sink, ref _notSubmitted);
-                    var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
-                    if (journal != null)
+                    return ToJob(row, submitted.RequestId, submitted.Status, submitted.StatusUrl, submitted.ResponseUrl, submitted.SubmittedAt);
+
+                case SubmitOutcomeKind.Stopped:
+                    throw new OperationCanceledException("Stopped before the submit was sent.", outcome.Error, cancellation);
+
+                case SubmitOutcomeKind.Unknown:
+                    var unknown = ErrorMapper.ToErrorRecord(outcome.Error!, row.Target, row.Row);
+                    if (Journal != null)
                     {
-                        record.ErrorDetails.RecommendedAction = "Check the Segmind account's request history and credits. If no job was created for row "
+                        unknown.ErrorDetails.RecommendedAction = "Check the Segmind account's request history and credits. If no job was created for row "
                             + row.RowId + ", run the batch again with -ResubmitUnknown to submit it again; the journal keeps it from being re-sent otherwise.";
                     }
 
+                    sink.WriteError(unknown);
+                    return null;
+
+                default:
+                    var record = ErrorMapper.ToErrorRecord(outcome.Error!, row.Target, row.Row);
+                    if (outcome.JournalRefused)
+                    {
+                        record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not record it. Check the journal's disk and run the batch again.";
+                    }
+
                     sink.WriteError(record);
                     return null;
-                }
-                catch (SegmindException ex)
-                {
-                    if (journal != null)
-                    {
-                        JournalAccess.RecordAfter(sink, () => journal.RecordNotSubmitted(row.RowId, ex.ErrorId, ex.Message), "row " + row.RowId + " was not submitted");
-                    }
-
-                    ReportSubmits(sink, ref _notSubmitted);
-                    sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
-                    return null;
-                }
-                catch (OperationCanceledException) when (!scope.Sending)
-                {
-                    // Stopped while waiting (gate, upload, retry delay): the last POST, if any, was provably refused.
-                    if (journal != null)
-                    {
-                        JournalAccess.RecordAfter(sink, () => journal.RecordNotSubmitted(row.RowId, "Stopped", "Stopped before the submit was sent."), "row " + row.RowId + " was not submitted");
-                    }
-
-                    throw;
-                }
             }
-
-            if (journal != null)
-            {
-                JournalAccess.RecordAfter(
-                    sink,
-                    () => journal.RecordSubmitted(row.RowId, submitted),
-                    "row " + row.RowId + " was submitted as " + submitted.RequestId + " (attach that request id if the next run reports the row as unknown)");
-            }
-
-            ReportSubmits(sink, ref _submitted);
-            if (sink.VerboseWanted)
-            {
-                sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0}: submitted as {1}.", row.Row, submitted.RequestId));
-            }
-
-            return ToJob(row, submitted.RequestId, submitted.Status, submitted.StatusUrl, submitted.ResponseUrl, submitted.SubmittedAt);
         }
 
-        private void ReportSubmits(IOperationSink sink, ref int counter)
-        {
-            Interlocked.Increment(ref counter);
-            if (!sink.StatusWanted)
-            {
-                return;
-            }
-
-            sink.SetStatus(string.Format(
-                CultureInfo.InvariantCulture, "{0} submitted, {1} not submitted.", Volatile.Read(ref _submitted), Volatile.Read(ref _notSubmitted)));
-        }
+        internal override void OnAllWorkDone(IOperationSink sink) => _submitProgress?.Finish(sink);
 
         /// <summary>Anything with a scheme is meant as a URL (the core then insists on http or https); the rest are paths.</summary>
         internal static bool HasScheme(string? value) => value != null && SchemePrefix.IsMatch(value.Trim());
@@ -476,52 +348,5 @@ namespace Segmind.WanAnimate.Infrastructure
             row.Properties.Add(new PSNoteProperty("Id", Id));
             return row;
         }
-    }
-
-    /// <summary>What a submitting cmdlet does with a row, given the journal.</summary>
-    internal enum RowPlan
-    {
-        /// <summary>Not in the journal, or safe to submit again: submit it.</summary>
-        Submit,
-
-        /// <summary>Its earlier submit's outcome is unknown and -ResubmitUnknown was given: record the release, then submit.</summary>
-        ReleaseAndSubmit,
-
-        /// <summary>A job exists for it: follow that job, never submit again.</summary>
-        Resume,
-
-        /// <summary>Reported and left alone.</summary>
-        Skip,
-    }
-
-    /// <summary>One validated input row, ready to submit.</summary>
-    internal sealed class PreparedRow
-    {
-        public PreparedRow(int row, string rowId, object target, WanAnimateRequest request, string inputVideo, string referenceImage)
-        {
-            Row = row;
-            RowId = rowId;
-            Target = target;
-            Request = request;
-            InputVideo = inputVideo;
-            ReferenceImage = referenceImage;
-        }
-
-        public int Row { get; }
-
-        public string RowId { get; }
-
-        /// <summary>The input as the user gave it (TargetObject of errors).</summary>
-        public object Target { get; }
-
-        public WanAnimateRequest Request { get; }
-
-        /// <summary>The inputs as given (a path stays a path), so the row's identity does not depend on where files were uploaded.</summary>
-        public string InputVideo { get; }
-
-        public string ReferenceImage { get; }
-
-        public string Description => string.Format(
-            CultureInfo.InvariantCulture, "Row {0}: {1} + {2} ({3}, {4})", Row, InputVideo, ReferenceImage, Request.Mode, Request.Resolution);
     }
 }

@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using Segmind.Client;
+using Segmind.WanAnimate.Infrastructure;
+
+namespace Segmind.WanAnimate.Submitting
+{
+    /// <summary>
+    /// Row planning for the submitting cmdlets, on the pipeline thread: a second row of this run with the same identity
+    /// is refused, and the journal (through <see cref="JournaledSubmitter.Plan"/>) decides whether a row is submitted,
+    /// resumed, or reported. Writes the error itself for every row it skips.
+    /// </summary>
+    internal sealed class RowPlanner
+    {
+        // Row identity -> the first row of this run that had it.
+        private readonly Dictionary<string, int> _seenRows = new Dictionary<string, int>(StringComparer.Ordinal);
+        private readonly JournaledSubmitter _submitter;
+        private readonly bool _resubmitUnknown;
+
+        public RowPlanner(JournaledSubmitter submitter, bool resubmitUnknown)
+        {
+            _submitter = submitter;
+            _resubmitUnknown = resubmitUnknown;
+        }
+
+        /// <summary>What to do with the row, before the user confirms: nothing is written to the journal yet.</summary>
+        public RowPlan Plan(PreparedRow row, Cmdlet cmdlet, out JournalRow? journaled)
+        {
+            journaled = null;
+            if (_submitter.Journal == null)
+            {
+                return RowPlan.Submit;
+            }
+
+            if (_seenRows.TryGetValue(row.RowId, out var firstRow))
+            {
+                cmdlet.WriteError(JournalAccess.DuplicateRow(row.RowId, firstRow, row.Row, row.Target));
+                return RowPlan.Skip;
+            }
+
+            _seenRows[row.RowId] = row.Row;
+            return Decide(row, cmdlet, claim: false, out journaled);
+        }
+
+        /// <summary>Claims the row for this run, once the user confirmed; the journal may have changed meanwhile (another run).</summary>
+        public RowPlan Claim(PreparedRow row, Cmdlet cmdlet, out JournalRow? journaled)
+        {
+            journaled = null;
+            return _submitter.Journal == null ? RowPlan.Submit : Decide(row, cmdlet, claim: true, out journaled);
+        }
+
+        private RowPlan Decide(PreparedRow row, Cmdlet cmdlet, bool claim, out JournalRow? journaled)
+        {
+            RowDecision decision;
+            try
+            {
+                decision = _submitter.Plan(row.RowId, _resubmitUnknown, claim);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
+            {
+                var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
+                record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not be read or written. Check the journal's disk and run the batch again.";
+                cmdlet.WriteError(record);
+                journaled = null;
+                return RowPlan.Skip;
+            }
+
+            journaled = decision.Row;
+            switch (decision.Kind)
+            {
+                case RowDecisionKind.Submit:
+                    if (claim && decision.Released)
+                    {
+                        cmdlet.WriteVerbose(string.Format(
+                            CultureInfo.InvariantCulture, "Row {0} ({1}): its earlier submit's outcome was unknown; submitting it again (-ResubmitUnknown).", row.Row, row.RowId));
+                    }
+
+                    return RowPlan.Submit;
+                case RowDecisionKind.Unknown:
+                    cmdlet.WriteError(JournalAccess.UnknownRow(decision.Row!, row.Row, row.Target));
+                    return RowPlan.Skip;
+                case RowDecisionKind.HeldElsewhere:
+                    cmdlet.WriteError(JournalAccess.HeldElsewhere(decision.Row!, row.Row, row.Target));
+                    return RowPlan.Skip;
+                default:
+                    if (claim || decision.Row?.RequestId != null)
+                    {
+                        cmdlet.WriteVerbose(string.Format(
+                            CultureInfo.InvariantCulture, "Row {0} ({1}): already submitted as {2}; not re-sent.", row.Row, row.RowId, decision.Row?.RequestId));
+                    }
+
+                    return RowPlan.Resume;
+            }
+        }
+    }
+}
