@@ -331,6 +331,12 @@ namespace Segmind.Client
                 throw new ArgumentNullException(nameof(body));
             }
 
+            if (_table != null)
+            {
+                // A table has no lock to hold: the body's writes are conditional on what it read, and it runs again on a conflict.
+                return _table.Atomically(body);
+            }
+
             lock (_writeLock)
             {
                 if (_stream is null)

@@ -179,7 +179,7 @@ namespace Segmind.Client.TableStorage
             {
                 await AppendInTransactionAsync(transaction, partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
             }
-            else if (kind == "claimed" || kind == JournalRecordKinds.Submitting)
+            else if (kind == JournalRecordKinds.Claimed || kind == JournalRecordKinds.Submitting)
             {
                 await AppendWhileHoldingAsync(partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
             }
@@ -447,10 +447,10 @@ namespace Segmind.Client.TableStorage
             var builder = new JournalStateBuilder();
             foreach (var entity in entities.OrderBy(e => e.PartitionKey == TableJournalKeys.RowPartition ? 0 : 1))
             {
-                var voidClaim = entity.GetString("Kind") == "claimed" && !await HolderAliveAsync(entity.GetString("Holder"), token).ConfigureAwait(false);
+                var voidClaim = entity.GetString("Kind") == JournalRecordKinds.Claimed && !await HolderAliveAsync(entity.GetString("Holder"), token).ConfigureAwait(false);
                 foreach (var line in (entity.GetString("Records") ?? string.Empty).Split('\n'))
                 {
-                    if (voidClaim && KindOf(line) == "claimed")
+                    if (voidClaim && KindOf(line) == JournalRecordKinds.Claimed)
                     {
                         continue;
                     }
@@ -471,7 +471,7 @@ namespace Segmind.Client.TableStorage
             }
 
             // Held by another run: respected while it lives and has not moved on (a submitting row is never free).
-            return current.GetString("Kind") == "claimed" && !await HolderAliveAsync(holder, token).ConfigureAwait(false);
+            return current.GetString("Kind") == JournalRecordKinds.Claimed && !await HolderAliveAsync(holder, token).ConfigureAwait(false);
         }
 
         private async Task<bool> HolderAliveAsync(string? holderId, CancellationToken token)
@@ -497,7 +497,7 @@ namespace Segmind.Client.TableStorage
             return transaction != null && transaction.ThreadId == Environment.CurrentManagedThreadId ? transaction : null;
         }
 
-        private static bool IsClaimKind(string kind) => kind == "claimed" || kind == JournalRecordKinds.Submitting;
+        private static bool IsClaimKind(string kind) => kind == JournalRecordKinds.Claimed || kind == JournalRecordKinds.Submitting;
 
         private static string? KindOf(string line)
         {

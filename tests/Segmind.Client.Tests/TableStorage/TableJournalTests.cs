@@ -165,11 +165,11 @@ public sealed class TableJournalTests
         var stalled = TableJournalStore.OpenWith(new TableStorageClient(parsed, Key), new TableJournalOptions { HeartbeatInterval = Timeout.InfiniteTimeSpan, Lease = TimeSpan.FromMilliseconds(1) });
         using var live = TableJournalStore.OpenWith(new TableStorageClient(parsed, Key), new TableJournalOptions());
 
-        var claimed = BatchJournal.FormatRecord("claimed", "r1", null, w => w.WriteString("owner", "stalled"));
+        var claimed = BatchJournal.FormatRecord(JournalRecordKinds.Claimed, "r1", null, w => w.WriteString("owner", "stalled"));
         stalled.Atomically(() =>
         {
             Assert.Null(stalled.Find("r1"));
-            stalled.Append("claimed", "r1", null, claimed);
+            stalled.Append(JournalRecordKinds.Claimed, "r1", null, claimed);
             return true;
         });
 
@@ -182,7 +182,7 @@ public sealed class TableJournalTests
                 live.Atomically(() =>
                 {
                     live.Find("r1");
-                    live.Append("claimed", "r1", null, BatchJournal.FormatRecord("claimed", "r1", null, w => w.WriteString("owner", "live")));
+                    live.Append(JournalRecordKinds.Claimed, "r1", null, BatchJournal.FormatRecord(JournalRecordKinds.Claimed, "r1", null, w => w.WriteString("owner", "live")));
                     return true;
                 });
                 takenOver = true;
