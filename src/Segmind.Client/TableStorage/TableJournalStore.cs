@@ -447,14 +447,22 @@ namespace Segmind.Client.TableStorage
             var builder = new JournalStateBuilder();
             foreach (var entity in entities.OrderBy(e => e.PartitionKey == TableJournalKeys.RowPartition ? 0 : 1))
             {
-                var voidClaim = entity.GetString("Kind") == JournalRecordKinds.Claimed && !await HolderAliveAsync(entity.GetString("Holder"), token).ConfigureAwait(false);
-                foreach (var line in (entity.GetString("Records") ?? string.Empty).Split('\n'))
+                var kind = entity.GetString("Kind");
+                var holder = entity.GetString("Holder");
+                var lines = (entity.GetString("Records") ?? string.Empty).Split('\n').ToList();
+                if (kind == JournalRecordKinds.Claimed && !await HolderAliveAsync(holder, token).ConfigureAwait(false))
                 {
-                    if (voidClaim && KindOf(line) == JournalRecordKinds.Claimed)
-                    {
-                        continue;
-                    }
+                    // Nothing was sent for a claim whose holder is gone: the row reads as it stood before it.
+                    lines.RemoveAll(line => KindOf(line) == JournalRecordKinds.Claimed);
+                }
+                else if (kind == JournalRecordKinds.Submitting && holder != HolderId && await HolderAliveAsync(holder, token).ConfigureAwait(false))
+                {
+                    // On the wire in a live run: that run records the answer, so the row is held there, not unknown.
+                    lines.RemoveAt(lines.Count - 1);
+                }
 
+                foreach (var line in lines)
+                {
                     builder.ApplyLine(new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(line)));
                 }
             }

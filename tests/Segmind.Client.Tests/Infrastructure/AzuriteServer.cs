@@ -106,6 +106,40 @@ public sealed class AzuriteServer : IAsyncLifetime
         return $"sv={version}&tn={table}&sp={permissions}&se={Uri.EscapeDataString(expires)}&sig={Uri.EscapeDataString(signature)}";
     }
 
+    /// <summary>Creates a table with the development key (SharedKeyLite), independently of the code under test.</summary>
+    public async Task CreateTableAsync(string table)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ServiceUri, "Tables"))
+        {
+            Content = new StringContent("{\"TableName\":\"" + table + "\"}", Encoding.UTF8, "application/json"),
+        };
+        var date = DateTimeOffset.UtcNow.ToString("R");
+        request.Headers.TryAddWithoutValidation("x-ms-date", date);
+        request.Headers.TryAddWithoutValidation("x-ms-version", "2019-02-02");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;odata=nometadata");
+        using var hmac = new HMACSHA256(Convert.FromBase64String(AccountKey));
+        var signature = Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(date + "\n/" + Account + "/" + Account + "/Tables")));
+        request.Headers.TryAddWithoutValidation("Authorization", $"SharedKeyLite {Account}:{signature}");
+        using var response = await http.SendAsync(request);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Azurite did not create table {table}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    /// <summary>Every entity of <paramref name="table"/> as the raw JSON text the service returns (read with a read-only SAS).</summary>
+    public async Task<string> RawEntitiesAsync(string table)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ServiceUri, table + "()?" + TableSas(table, "r")));
+        request.Headers.TryAddWithoutValidation("x-ms-version", "2019-02-02");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;odata=nometadata");
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     private void Stop()
     {
         var process = _process;
