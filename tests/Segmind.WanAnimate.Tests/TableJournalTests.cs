@@ -216,6 +216,38 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         Assert.All(lines.Where(l => l.StartsWith("ERROR", StringComparison.Ordinal)), l => Assert.Contains("Claimed", l, StringComparison.OrdinalIgnoreCase));
     }
 
+    [Fact]
+    public async Task Rows_saved_in_a_lost_sandbox_after_their_results_expired_are_written_from_the_table_without_errors()
+    {
+        // Results are kept 3 seconds here instead of an hour.
+        _emulator.Server.Options.RetentionSeconds = 300;
+        var (address, table) = await NewTableAsync("expired");
+        var sas = AzuriteServer.TableSas(table, "rau");
+        var rows = MakeRows("expired", 3);
+        using (var first = new TemporaryDirectory())
+        using (var session = _emulator.OpenSession())
+        {
+            var run = RunBatch(session, rows, address, sas, first.File("videos"));
+            Assert.True(run.Errors.Count == 0 && run.Terminating == null, run.Describe());
+        }
+
+        WaitUntil(() => _emulator.Server.Counters.JobsExpired >= rows.Count, "the results expired");
+        var requests = _emulator.Server.Counters.TotalRequests;
+
+        using var second = new TemporaryDirectory();
+        using (var session = _emulator.OpenSession())
+        {
+            var rerun = RunBatch(session, rows, address, sas, second.File("videos"));
+            Assert.True(rerun.Errors.Count == 0 && rerun.Terminating == null, rerun.Describe());
+            Assert.Equal(rows.Count, rerun.Objects("WanAnimateResult").Count);
+            Assert.Equal(rows.Count, rerun.Verbose.Count(v => v.Message.Contains("not fetched again", StringComparison.Ordinal)));
+        }
+
+        // Nothing sent, and at most one result request per row (the 404 that proves it is gone).
+        Assert.Equal(rows.Count, _emulator.Server.Counters.AcceptedSubmits);
+        Assert.InRange(_emulator.Server.Counters.TotalRequests - requests, 0, rows.Count);
+    }
+
     private static void AssertSecretNowhere(ScriptResult run, string sas)
     {
         var texts = new List<string>();

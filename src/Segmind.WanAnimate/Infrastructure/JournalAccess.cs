@@ -153,6 +153,13 @@ namespace Segmind.WanAnimate.Infrastructure
             }
         }
 
+        /// <summary>
+        /// True when the row was saved more than an hour ago: Segmind keeps a result for one hour after completion, so
+        /// there is nothing left to download again.
+        /// </summary>
+        public static bool ResultExpired(JournalRow row) =>
+            row.Phase == JournalRowPhase.Saved && row.LastRecordAt is DateTimeOffset saved && DateTimeOffset.UtcNow - saved > TimeSpan.FromHours(1);
+
         /// <summary>The status a row's job was last known to have.</summary>
         public static string LastKnownStatus(JournalRow row) => row.Phase switch
         {
