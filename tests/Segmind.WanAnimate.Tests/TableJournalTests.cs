@@ -248,6 +248,34 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         Assert.InRange(_emulator.Server.Counters.TotalRequests - requests, 0, rows.Count);
     }
 
+    [Fact]
+    public async Task New_Wait_and_Save_share_one_table_journal_and_Wait_resumes_from_it_alone()
+    {
+        var (address, table) = await NewTableAsync("split");
+        var sas = AzuriteServer.TableSas(table, "rau");
+        var rows = MakeRows("split", 4);
+        using var directory = new TemporaryDirectory();
+        using var session = _emulator.OpenSession();
+
+        var submitted = session.Run("$args[0] | New-WanAnimateJob -JournalPath $args[1] -JournalCredential $args[2]", AsCsvRows(rows), address, sas);
+        Assert.True(submitted.Errors.Count == 0 && submitted.Terminating == null, submitted.Describe());
+        Assert.Equal(rows.Count, _emulator.Server.Counters.AcceptedSubmits);
+
+        // No piped input: the table alone says which jobs to wait for and save.
+        var saved = session.Run(
+            $"Wait-WanAnimateJob -JournalPath $args[0] -JournalCredential $args[1] {FastPoll} | Save-WanAnimateOutput -Directory $args[2] -JournalPath $args[0] -JournalCredential $args[1]",
+            address,
+            sas,
+            directory.File("videos"));
+        Assert.True(saved.Errors.Count == 0 && saved.Terminating == null, saved.Describe());
+        Assert.Equal(rows.Count, Directory.GetFiles(directory.File("videos"), "*.mp4").Length);
+        AssertSecretNowhere(saved, sas);
+
+        var entities = await _azurite.RawEntitiesAsync(table);
+        Assert.Equal(rows.Count, System.Text.RegularExpressions.Regex.Matches(entities, "\"Kind\":\"saved\"").Count);
+        Assert.Equal(rows.Count, _emulator.Server.Counters.AcceptedSubmits);
+    }
+
     private static void AssertSecretNowhere(ScriptResult run, string sas)
     {
         var texts = new List<string>();

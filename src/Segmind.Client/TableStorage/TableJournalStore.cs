@@ -33,7 +33,7 @@ namespace Segmind.Client.TableStorage
     /// row. Partition <c>holder</c>: one per open journal (the heartbeat). The credential is never written.
     /// </para>
     /// </remarks>
-    internal sealed class TableJournalStore : IDisposable
+    internal sealed partial class TableJournalStore : IDisposable
     {
         private const int MaxRecordsLength = 30000;
         private const int MaxWriteAttempts = 12;
@@ -265,142 +265,6 @@ namespace Segmind.Client.TableStorage
             }
         }
 
-        private async Task AppendInTransactionAsync(Transaction transaction, string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
-        {
-            var id = partition + "|" + key;
-            if (!transaction.Read.TryGetValue(id, out var current))
-            {
-                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
-                transaction.Read[id] = current;
-            }
-
-            if (IsClaimKind(kind) && current != null && !await HeldByMeOrNobodyAsync(current, token).ConfigureAwait(false))
-            {
-                throw new SegmindRowClaimedException($"Row '{rowId}' is being submitted by another run; it is not sent by this one.");
-            }
-
-            var next = Compose(current, partition, key, kind, rowId, requestId, line);
-            if (!await TryWriteAsync(current, next, token).ConfigureAwait(false))
-            {
-                throw new TransactionConflictException();
-            }
-
-            transaction.Read[id] = next;
-        }
-
-        /// <summary>A claim or submitting record: written only while this run holds the row, or claims it free (by insert, or at the ETag read).</summary>
-        private async Task AppendWhileHoldingAsync(string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
-        {
-            _known.TryGetValue(partition + "|" + key, out var current);
-            if (current is null || current.GetString("Holder") != HolderId)
-            {
-                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
-            }
-
-            if (current != null && current.GetString("Holder") != HolderId)
-            {
-                // Not claimed by this run beforehand: claim it now, if it is free.
-                var row = rowId is null ? null : (await BuildAsync(new[] { current }, token).ConfigureAwait(false)).Find(rowId);
-                if (!await HeldByMeOrNobodyAsync(current, token).ConfigureAwait(false) || (row != null && !row.MaySubmit))
-                {
-                    throw new SegmindRowClaimedException($"Row '{rowId}' is held by another run, or was submitted by one; it is not sent by this one.");
-                }
-            }
-
-            var next = Compose(current, partition, key, kind, rowId, requestId, line);
-            if (!await TryWriteAsync(current, next, token).ConfigureAwait(false))
-            {
-                throw new SegmindRowClaimedException($"Row '{rowId}' was taken over by another run; it is not sent by this one.");
-            }
-        }
-
-        private async Task AppendAnywayAsync(string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
-        {
-            _known.TryGetValue(partition + "|" + key, out var current);
-            for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
-            {
-                var next = Compose(current, partition, key, kind, rowId, requestId, line);
-                if (await TryWriteAsync(current, next, token).ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
-            }
-
-            throw new SegmindJournalException($"Could not record '{kind}' for {(rowId != null ? "row '" + rowId + "'" : "job " + requestId)} in the journal {Description}: the entity kept changing.");
-        }
-
-        /// <summary>Inserts (no current entity) or replaces at the current ETag; false when someone else wrote first.</summary>
-        private async Task<bool> TryWriteAsync(TableEntity? current, TableEntity next, CancellationToken token)
-        {
-            var id = next.PartitionKey + "|" + next.RowKey;
-            var etag = current is null
-                ? await _client.TryInsertAsync(next, token).ConfigureAwait(false)
-                : await _client.TryReplaceAsync(next, current.ETag!, token).ConfigureAwait(false);
-            if (etag is null)
-            {
-                // A retried write whose first attempt landed reads as a conflict: recognise our own write by its id.
-                var now = await _client.GetAsync(next.PartitionKey, next.RowKey, token).ConfigureAwait(false);
-                if (now is null || now.GetString("WriteId") != next.GetString("WriteId"))
-                {
-                    return false;
-                }
-
-                next = now;
-            }
-
-            _known[id] = next;
-            return true;
-        }
-
-        private TableEntity Compose(TableEntity? current, string partition, string key, string kind, string? rowId, string? requestId, string line)
-        {
-            var records = current?.GetString("Records");
-            var next = new TableEntity(partition, key)
-            {
-                ["Row"] = rowId ?? current?.GetString("Row"),
-                ["Kind"] = kind,
-                ["RequestId"] = requestId ?? (kind == JournalRecordKinds.Submitted || kind == JournalRecordKinds.Completed || kind == JournalRecordKinds.Failed || kind == JournalRecordKinds.Saved ? current?.GetString("RequestId") : null),
-                ["Holder"] = IsClaimKind(kind) ? HolderId : null,
-                ["WriteId"] = Guid.NewGuid().ToString("N"),
-                ["Records"] = Compact(string.IsNullOrEmpty(records) ? line : records + "\n" + line),
-                ["Version"] = BatchJournal.FormatVersion,
-            };
-            return next;
-        }
-
-        /// <summary>
-        /// Keeps a row's records under the property size limit: drops the oldest record of a kind that occurs again
-        /// later (the latest of each kind is what the reader needs), then the oldest at all.
-        /// </summary>
-        private static string Compact(string records)
-        {
-            if (records.Length <= MaxRecordsLength)
-            {
-                return records;
-            }
-
-            var lines = records.Split('\n').ToList();
-            var kinds = lines.Select(KindOf).ToList();
-            for (var i = 0; i < lines.Count && lines.Sum(l => l.Length + 1) > MaxRecordsLength; i++)
-            {
-                if (kinds.Skip(i + 1).Contains(kinds[i]))
-                {
-                    lines.RemoveAt(i);
-                    kinds.RemoveAt(i);
-                    i--;
-                }
-            }
-
-            while (lines.Count > 1 && lines.Sum(l => l.Length + 1) > MaxRecordsLength)
-            {
-                lines.RemoveAt(0);
-            }
-
-            return string.Join("\n", lines);
-        }
-
         private async Task<TableEntity?> ReadAsync(string partition, string key, CancellationToken token)
         {
             var entity = await _client.GetAsync(partition, key, token).ConfigureAwait(false);
@@ -445,17 +309,36 @@ namespace Segmind.Client.TableStorage
         private async Task<JournalState> BuildAsync(IReadOnlyList<TableEntity> entities, CancellationToken token)
         {
             var builder = new JournalStateBuilder();
+
+            // One look-up per holder, however many rows it holds.
+            var alive = new Dictionary<string, bool>(StringComparer.Ordinal);
+            async Task<bool> HolderAlive(string? holder)
+            {
+                if (holder is null)
+                {
+                    return false;
+                }
+
+                if (!alive.TryGetValue(holder, out var known))
+                {
+                    known = await HolderAliveAsync(holder, token).ConfigureAwait(false);
+                    alive[holder] = known;
+                }
+
+                return known;
+            }
+
             foreach (var entity in entities.OrderBy(e => e.PartitionKey == TableJournalKeys.RowPartition ? 0 : 1))
             {
                 var kind = entity.GetString("Kind");
                 var holder = entity.GetString("Holder");
                 var lines = (entity.GetString("Records") ?? string.Empty).Split('\n').ToList();
-                if (kind == JournalRecordKinds.Claimed && !await HolderAliveAsync(holder, token).ConfigureAwait(false))
+                if (kind == JournalRecordKinds.Claimed && !await HolderAlive(holder).ConfigureAwait(false))
                 {
                     // Nothing was sent for a claim whose holder is gone: the row reads as it stood before it.
                     lines.RemoveAll(line => KindOf(line) == JournalRecordKinds.Claimed);
                 }
-                else if (kind == JournalRecordKinds.Submitting && holder != HolderId && await HolderAliveAsync(holder, token).ConfigureAwait(false))
+                else if (kind == JournalRecordKinds.Submitting && holder != HolderId && await HolderAlive(holder).ConfigureAwait(false))
                 {
                     // On the wire in a live run: that run records the answer, so the row is held there, not unknown.
                     lines.RemoveAt(lines.Count - 1);
