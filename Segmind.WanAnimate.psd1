@@ -17,6 +17,7 @@
         'Invoke-WanAnimate'
         'Save-WanAnimateOutput'
         'Get-SegmindCredit'
+        'Get-WanAnimateJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

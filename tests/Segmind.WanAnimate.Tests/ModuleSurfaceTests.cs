@@ -10,7 +10,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
 {
     private static readonly string[] Cmdlets =
     {
-        "Get-SegmindCredit", "Get-WanAnimateStatus", "Invoke-WanAnimate", "New-WanAnimateJob", "Save-WanAnimateOutput", "Wait-WanAnimateJob",
+        "Get-SegmindCredit", "Get-WanAnimateJob", "Get-WanAnimateStatus", "Invoke-WanAnimate", "New-WanAnimateJob", "Save-WanAnimateOutput", "Wait-WanAnimateJob",
     };
 
     private readonly EmulatorFixture _emulator;
@@ -21,7 +21,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
-    public void The_module_exports_exactly_the_six_cmdlets()
+    public void The_module_exports_exactly_its_cmdlets()
     {
         using var session = _emulator.OpenSession();
 
@@ -62,6 +62,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
     [InlineData("Invoke-WanAnimate", "Segmind.WanAnimate.WanAnimateResult,Segmind.WanAnimate.WanAnimateJob")]
     [InlineData("Save-WanAnimateOutput", "Segmind.WanAnimate.WanAnimateResult")]
     [InlineData("Get-SegmindCredit", "Segmind.WanAnimate.SegmindCredit")]
+    [InlineData("Get-WanAnimateJob", "Segmind.WanAnimate.WanAnimateLedgerEntry")]
     public void Each_cmdlet_declares_its_output_types(string cmdlet, string types)
     {
         using var session = _emulator.OpenSession();
@@ -124,7 +125,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
         var formatFile = Path.Combine(RepositoryPaths.ModuleDirectory, "Segmind.WanAnimate.format.ps1xml");
         var views = XDocument.Load(formatFile).Descendants("View").ToList();
 
-        foreach (var type in new[] { "WanAnimateJob", "WanAnimateStatus", "WanAnimateResult", "SegmindCredit" })
+        foreach (var type in new[] { "WanAnimateJob", "WanAnimateStatus", "WanAnimateResult", "SegmindCredit", "WanAnimateLedgerEntry" })
         {
             var view = Assert.Single(views, v => v.Element("ViewSelectedBy")?.Element("TypeName")?.Value == "Segmind.WanAnimate." + type);
             Assert.NotNull(view.Element("TableControl"));

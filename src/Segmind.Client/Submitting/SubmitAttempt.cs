@@ -67,6 +67,13 @@ namespace Segmind.Client
                 }
 
                 _stage = Stage.Sending;
+
+                // Counted before the stop check is let go: a stop from here on waits for this submit's answer.
+                if (!_holdsCommit)
+                {
+                    _holdsCommit = true;
+                    _owner.EnterCommitted();
+                }
             }
 
             // From the journal's point of view the POST leaves now: a kill from here on leaves the row unknown.
@@ -78,13 +85,8 @@ namespace Segmind.Client
             {
                 JournalRefusal = ex;
                 EndSending(Stage.Waiting);
+                ReleaseCommit();
                 throw;
-            }
-
-            if (!_holdsCommit)
-            {
-                _holdsCommit = true;
-                _owner.EnterCommitted();
             }
 
             _owner.EnterWire();
