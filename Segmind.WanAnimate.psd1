@@ -17,6 +17,7 @@
         'Invoke-WanAnimate'
         'Save-WanAnimateOutput'
         'Get-SegmindCredit'
+        'Export-WanAnimateGallery'
         'Get-WanAnimateJob'
     )
     FunctionsToExport    = @()

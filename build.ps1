@@ -10,7 +10,8 @@
     Test     Every test: dotnet test of the solution, then the Pester scenarios in real pwsh under en-US, de-DE and
              ja-JP (Pester pinned and restored from NuGet). Ends with one line of totals.
     Package  Build, then zip out/Segmind.WanAnimate into out/Segmind.WanAnimate.<version>.zip.
-    Demo     Build, start the local emulator, run a three-row CSV batch through Invoke-WanAnimate, show the results.
+    Demo     Build, start the local emulator, run a three-row CSV batch through Invoke-WanAnimate, show the results
+             and write out/demo/gallery.html.
 
 .EXAMPLE
     ./build.ps1 -Task Build, Test
@@ -205,10 +206,12 @@ function Invoke-DemoTask {
         Import-Module $moduleManifest -Force
 
         # Small local stand-ins for a video and a character image: they are uploaded to the emulator, not to Segmind.
-        $video = Join-Path $work 'dance.mp4'
-        $image = Join-Path $work 'character.png'
+        # They stay beside the outputs, so the demo's gallery can show the character image.
+        $inputs = New-Item -ItemType Directory -Path (Join-Path $outputDirectory 'inputs') -Force
+        $video = Join-Path $inputs 'dance.mp4'
+        $image = Join-Path $inputs 'character.png'
         [System.IO.File]::WriteAllBytes($video, [byte[]] (0..255))
-        [System.IO.File]::WriteAllBytes($image, [byte[]] (255..0))
+        [System.IO.File]::WriteAllBytes($image, [Convert]::FromBase64String('iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAAvElEQVR42u3YsQ2AMAxEUU+SmooJKJiImRiHcRgBShogAseJnS9dRXVPoMRGxnlxHQEAAAAAAABKZt9Wf4Cz9F0cAB7alzCIcXt1g9i31zVIlfaKBgAAmgB8aK9l4A0AAMBNHGcWijCNRtgHfG9k2zDlBMAnQGY5rQAAAMD2FCpXEUDJrwsAgP+nE4DOAZZ3FoB4APvJB0AkQK35GUAMQN0tDIB3QAu7fN+Ah6Q0XPP6vLmfuwAAAHAOsM8Boy4DTbPmtQQAAAAASUVORK5CYII='))
 
         $csv = Join-Path $work 'batch.csv'
         @(
@@ -226,6 +229,10 @@ function Invoke-DemoTask {
         if (@($results).Count -ne 3) {
             throw "The demo expected 3 results, got $(@($results).Count)."
         }
+
+        # The batch as one page beside its videos (the README's screenshot, docs/gallery.png, is this page).
+        $gallery = $results | Export-WanAnimateGallery -Path (Join-Path $outputDirectory 'gallery.html') -Title 'Wan Animate demo batch (local emulator)'
+        Write-Host "Gallery of the batch: $($gallery.FullName)"
     }
     finally {
         if ($emulator) { Stop-Emulator -Process $emulator.Process }

@@ -124,12 +124,12 @@ namespace Segmind.Client
                         var status = (int)response.StatusCode;
                         if (status < 200 || status > 299)
                         {
-                            refusal = await ApiTransport.ReadAsync(response, MaxResponseBytes(), token).ConfigureAwait(false);
+                            refusal = (await ApiTransport.ReadAsync(response, MaxResponseBytes(), token).ConfigureAwait(false)).Redacted(KeyRedactor.For(key));
                             return null;
                         }
 
                         answered = true;
-                        answeredId = FirstHeader(response.Headers, "x-request-id");
+                        answeredId = KeyRedactor.For(key).Clean(FirstHeader(response.Headers, "x-request-id"));
                         return await SaveRunOutputAsync(response, answeredId, destination, token).ConfigureAwait(false);
                     },
                     cancellationToken).ConfigureAwait(false);
@@ -291,6 +291,8 @@ namespace Segmind.Client
                     throw new SegmindValidationException(field, $"{field} '{item.Key}' is not an existing file.");
                 }
 
+                WanAnimateRequest.EnsureUsableLocalFile(field, item.Key, path);
+
                 if (info.Length > limit)
                 {
                     throw new SegmindValidationException(
@@ -410,7 +412,7 @@ namespace Segmind.Client
                         }
 
                         cancellationToken.ThrowIfCancellationRequested();
-                        throw DownloadError(status, response, requestId, ServerMessage.Extract(body));
+                        throw DownloadError(status, response, requestId, ServerMessage.Extract(CleanFromServer(body)));
                     }
 
                     var expected = response.Content?.Headers.ContentLength;
@@ -509,7 +511,8 @@ namespace Segmind.Client
 
         private SegmindException DownloadError(int status, HttpResponseMessage response, string requestId, string? serverMessage)
         {
-            var label = ErrorMapper.Label(status, response.ReasonPhrase);
+            var reason = CleanFromServer(response.ReasonPhrase);
+            var label = ErrorMapper.Label(status, reason);
             switch (status)
             {
                 case 403:
@@ -528,9 +531,22 @@ namespace Segmind.Client
             }
 
             var retryAfter = status == 429 || status == 503 ? RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap()) : null;
-            var error = ErrorMapper.Map(status, response.ReasonPhrase, $"download the output of job '{requestId}'", requestId, serverMessage, retryAfter);
+            var error = ErrorMapper.Map(status, reason, $"download the output of job '{requestId}'", requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
             return error;
+        }
+
+        /// <summary>A download host never gets the key, but may be the same hostile server: its words are cleaned too.</summary>
+        private string? CleanFromServer(string? text)
+        {
+            var key = _options.ApiKey ?? ApiKey.FromEnvironment();
+            return key is null ? text : KeyRedactor.For(key).Clean(text);
+        }
+
+        private byte[] CleanFromServer(byte[] body)
+        {
+            var key = _options.ApiKey ?? ApiKey.FromEnvironment();
+            return key is null ? body : KeyRedactor.For(key).Clean(body);
         }
 
         private static void Arm(CancellationTokenSource watchdog, TimeSpan idle)

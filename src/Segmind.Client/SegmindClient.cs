@@ -87,7 +87,7 @@ namespace Segmind.Client
             };
 
             var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken, stages).ConfigureAwait(false);
-            return ResponseParser.Submitted(response, BaseUri(), Now());
+            return ResponseParser.Submitted(response, BaseUri(), Now(), IsApiHost, IgnoredJobUrl);
         }
 
         /// <summary>One status poll. FAILED is returned as data.</summary>
@@ -99,11 +99,10 @@ namespace Segmind.Client
             }
 
             ThrowIfDisposed();
-            var given = job.StatusUrl;
-            var uri = given ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId) + "/status");
+            var uri = JobUri(job.StatusUrl, job.RequestId, "/status", "StatusUrl", out var field);
             var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Status, $"check the status of job '{job.RequestId}'")
             {
-                UriField = given is null ? "BaseUri" : "StatusUrl",
+                UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
             };
@@ -121,11 +120,10 @@ namespace Segmind.Client
             }
 
             ThrowIfDisposed();
-            var given = job.ResponseUrl;
-            var uri = given ?? new Uri(BaseUri(), "v2/requests/" + Uri.EscapeDataString(job.RequestId));
+            var uri = JobUri(job.ResponseUrl, job.RequestId, string.Empty, "ResponseUrl", out var field);
             var call = new ApiCall(HttpMethod.Get, uri, RequestKind.Result, $"get the result of job '{job.RequestId}'")
             {
-                UriField = given is null ? "BaseUri" : "ResponseUrl",
+                UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
             };
@@ -237,6 +235,9 @@ namespace Segmind.Client
                     gate,
                     (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
                     cancellationToken).ConfigureAwait(false);
+
+                // The boundary: nothing below sees the answer before the key is taken out of it.
+                response = response.Redacted(KeyRedactor.For(key));
             }
             catch (TransportFailureException failure)
             {
@@ -244,10 +245,14 @@ namespace Segmind.Client
             }
             catch (SegmindProtocolException tooLarge) when (isSubmit)
             {
-                throw new SegmindProtocolException(
-                    ErrorMapper.TrimEndPeriod(tooLarge.Message) + "; the job may have been created and charged, and it is not re-sent automatically.",
-                    tooLarge.StatusCode,
-                    inner: tooLarge);
+                // Only a 2xx answer is read whole: the submit was accepted, and its answer is unusable (see ResponseParser.Submitted).
+                throw new SegmindSubmitOutcomeUnknownException(
+                    "Segmind accepted the submit but " + char.ToLowerInvariant(tooLarge.Message[0]) + ErrorMapper.TrimEndPeriod(tooLarge.Message).Substring(1)
+                        + "; the job may have been created and charged, and it is not re-sent automatically because every submit creates a new paid job.",
+                    tooLarge.StatusCode ?? 200,
+                    null,
+                    null,
+                    tooLarge);
             }
 
             if ((response.StatusCode >= 200 && response.StatusCode <= 299) || (acceptStatus != null && acceptStatus(response.StatusCode)))
@@ -442,8 +447,7 @@ namespace Segmind.Client
                 return null;
             }
 
-            var secret = key.Reveal();
-            return secret.Length == 0 ? text : text.Replace(secret, "***");
+            return KeyRedactor.For(key).Clean(text);
         }
 
         private static DateTimeOffset Now() => DateTimeOffset.UtcNow;

@@ -43,6 +43,15 @@ namespace Segmind.Client
         /// Null means the process-wide gate for this key and base address.
         /// </summary>
         public IRequestGate? RequestGate { get; set; }
+
+        /// <summary>
+        /// Hosts besides <see cref="BaseUri"/>'s that job status and result addresses may name (each compared by
+        /// scheme, host and port). Addresses on any other host are ignored: the key goes only to these hosts.
+        /// </summary>
+        public System.Collections.Generic.IList<Uri>? TrustedJobHosts { get; set; }
+
+        /// <summary>Hears warnings about what the client did instead of what it was given; called on any thread, it must not block.</summary>
+        public Action<string>? Warning { get; set; }
     }
 
     public sealed class RetryOptions

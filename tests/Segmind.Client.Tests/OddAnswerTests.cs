@@ -138,34 +138,36 @@ public sealed class OddAnswerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ASubmitAnswerWithoutItsIdsIsAProtocolErrorThatSaysTheJobMayExist()
+    public async Task ASubmitAnswerWithoutItsIdsIsAnUnknownOutcomeThatSaysTheJobMayExist()
     {
-        Answer(200, "{\"status\":\"QUEUED\",\"status_url\":\"http://127.0.0.1:1/s\"}");
+        Answer(200, "{\"status\":\"QUEUED\",\"status_url\":\"http://127.0.0.1:1/v2/requests/job-77/status\"}");
         using var client = Client();
 
-        var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.SubmitAsync(TestClientOptions.Request()));
+        var error = await Expect.ThrowsAsync<SegmindSubmitOutcomeUnknownException>(() => client.SubmitAsync(TestClientOptions.Request()));
 
         Assert.Contains("request_id", error.Message);
         Assert.Contains("response_url", error.Message);
         Assert.Contains("may have been created", error.Message);
+        Assert.Equal("job-77", error.RequestId);
         Assert.Single(_stub.Requests);
     }
 
     [Fact]
-    public async Task ASubmitAnswerThatIsNotJsonIsAProtocolError()
+    public async Task ASubmitAnswerThatIsNotJsonIsAnUnknownOutcome()
     {
         Answer(200, "<html>welcome</html>", "text/html");
         using var client = Client();
 
-        var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.SubmitAsync(TestClientOptions.Request()));
+        var error = await Expect.ThrowsAsync<SegmindSubmitOutcomeUnknownException>(() => client.SubmitAsync(TestClientOptions.Request()));
 
         Assert.Contains("may have been created", error.Message);
+        Assert.Null(error.RequestId);
     }
 
     [Fact]
     public async Task TheSubmitSendsTheParametersAsJson()
     {
-        Answer(200, SubmitAnswer);
+        Answer(200, SubmitAnswer.Replace("127.0.0.1:1", _stub.BaseUri.Authority));
         using var client = Client();
 
         var job = await client.SubmitAsync(TestClientOptions.Request());
@@ -179,7 +181,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         Assert.Equal(42, body.RootElement.GetProperty("seed").GetInt64());
         Assert.False(body.RootElement.GetProperty("base64").GetBoolean());
         Assert.Equal("job-1", job.RequestId);
-        Assert.Equal(new Uri("http://127.0.0.1:1/s"), job.StatusUrl);
+        Assert.Equal(new Uri(_stub.BaseUri, "s"), job.StatusUrl);
     }
 
     [Fact]

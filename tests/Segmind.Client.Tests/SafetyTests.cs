@@ -91,17 +91,24 @@ public sealed class SafetyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AStatusUrlOverPlainHttpToAnotherMachineIsRefused()
+    public async Task AStatusUrlOnAnotherMachineIsNotUsedAndOverPlainHttpIsRefusedEvenWhenTrusted()
     {
-        using var client = Client();
+        _stub.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"QUEUED\",\"request_id\":\"job-1\"}"u8.ToArray(), null, ct);
         var job = new JobReference("job-1", new Uri("http://status.example.com/v2/requests/job-1/status"), new Uri("http://status.example.com/v2/requests/job-1"));
+        using (var client = Client())
+        {
+            // Not the API host: polled at the base address instead.
+            await client.GetStatusAsync(job);
+            Assert.Equal("/v2/requests/job-1/status", _stub.Requests.Single().Path);
+        }
 
-        var status = await Expect.ThrowsAsync<SegmindValidationException>(() => client.GetStatusAsync(job));
-        var result = await Expect.ThrowsAsync<SegmindValidationException>(() => client.GetResultAsync(job));
+        using var trusting = Client(options => options.TrustedJobHosts = new[] { new Uri("http://status.example.com/") });
+        var status = await Expect.ThrowsAsync<SegmindValidationException>(() => trusting.GetStatusAsync(job));
+        var result = await Expect.ThrowsAsync<SegmindValidationException>(() => trusting.GetResultAsync(job));
 
         Assert.Equal("StatusUrl", status.Field);
         Assert.Equal("ResponseUrl", result.Field);
-        Assert.Empty(_gate.Entries);
+        Assert.Single(_gate.Entries);
     }
 
     [Fact]

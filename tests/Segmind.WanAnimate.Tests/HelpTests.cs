@@ -14,7 +14,7 @@ public sealed class HelpTests
     private static readonly string[] ContractCmdlets =
     {
         "New-WanAnimateJob", "Get-WanAnimateStatus", "Wait-WanAnimateJob",
-        "Invoke-WanAnimate", "Save-WanAnimateOutput", "Get-SegmindCredit", "Get-WanAnimateJob",
+        "Invoke-WanAnimate", "Save-WanAnimateOutput", "Get-SegmindCredit", "Export-WanAnimateGallery", "Get-WanAnimateJob",
     };
 
     private static readonly XNamespace Command = "http://schemas.microsoft.com/maml/dev/command/2004/10";

@@ -10,7 +10,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
 {
     private static readonly string[] Cmdlets =
     {
-        "Get-SegmindCredit", "Get-WanAnimateJob", "Get-WanAnimateStatus", "Invoke-WanAnimate", "New-WanAnimateJob", "Save-WanAnimateOutput", "Wait-WanAnimateJob",
+        "Export-WanAnimateGallery", "Get-SegmindCredit", "Get-WanAnimateJob", "Get-WanAnimateStatus", "Invoke-WanAnimate", "New-WanAnimateJob", "Save-WanAnimateOutput", "Wait-WanAnimateJob",
     };
 
     private readonly EmulatorFixture _emulator;
@@ -62,6 +62,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
     [InlineData("Invoke-WanAnimate", "Segmind.WanAnimate.WanAnimateResult,Segmind.WanAnimate.WanAnimateJob")]
     [InlineData("Save-WanAnimateOutput", "Segmind.WanAnimate.WanAnimateResult")]
     [InlineData("Get-SegmindCredit", "Segmind.WanAnimate.SegmindCredit")]
+    [InlineData("Export-WanAnimateGallery", "System.IO.FileInfo")]
     [InlineData("Get-WanAnimateJob", "Segmind.WanAnimate.WanAnimateLedgerEntry")]
     public void Each_cmdlet_declares_its_output_types(string cmdlet, string types)
     {
@@ -98,7 +99,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
         Assert.Equal(new[] { "request_id", "Id" }, Aliases("Get-WanAnimateStatus", "RequestId"));
 
         var shouldProcess = session.Run(
-            "'New-WanAnimateJob','Invoke-WanAnimate','Save-WanAnimateOutput' | ForEach-Object { (Get-Command $_).Parameters.ContainsKey('WhatIf') }").ThrowOnError();
+            "'New-WanAnimateJob','Invoke-WanAnimate','Save-WanAnimateOutput','Export-WanAnimateGallery' | ForEach-Object { (Get-Command $_).Parameters.ContainsKey('WhatIf') }").ThrowOnError();
         Assert.All(shouldProcess.Output, o => Assert.Equal(true, o.BaseObject));
         var apiKeyType = session.Run("(Get-Command Get-SegmindCredit).Parameters['ApiKey'].ParameterType.FullName").ThrowOnError();
         Assert.Equal("System.Security.SecureString", apiKeyType.Output.Single().BaseObject);

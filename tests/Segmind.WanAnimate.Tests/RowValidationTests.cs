@@ -48,15 +48,29 @@ public sealed class RowValidationTests : IClassFixture<EmulatorFixture>
 
         Assert.Equal(6, result.Errors.Count);
 
-        // The module's own checks name the row and the field and point at the row object itself.
+        // The module's own checks name the row and the field and point at the row object itself: also for mode,
+        // resolution and seed, which the cmdlet reads from the row rather than leaving to the binder.
+        AssertRowError(result, 2, "Mode");
+        AssertRowError(result, 3, "Resolution");
         AssertRowError(result, 4, "Prompt");
         AssertRowError(result, 5, "InputVideo");
+        AssertRowError(result, 6, "Seed");
         AssertRowError(result, 7, "ReferenceImage");
+        Assert.DoesNotContain(result.Errors, e => e.Exception is ParameterBindingException);
+    }
 
-        // ValidateSet and the seed conversion refuse the value while binding: PowerShell's error names the parameter.
-        Assert.Contains(result.Errors, e => e.Exception is ParameterBindingException && e.ToString().Contains("Mode") && e.ToString().Contains("dance"));
-        Assert.Contains(result.Errors, e => e.Exception is ParameterBindingException && e.ToString().Contains("Resolution") && e.ToString().Contains("1080p"));
-        Assert.Contains(result.Errors, e => e.Exception is ParameterBindingException && e.ToString().Contains("Seed") && e.ToString().Contains("abc"));
+    [Fact]
+    public void The_command_line_keeps_its_validation_sets_and_wins_over_the_row()
+    {
+        using var session = _emulator.OpenSession();
+
+        var refused = session.Run("New-WanAnimateJob -InputVideo https://media.example.com/in.mp4 -ReferenceImage https://media.example.com/face.png -Prompt p -Mode dance");
+        var overridden = session.Run(MixedRows + "\n$rows[1] | New-WanAnimateJob -Mode animation");
+
+        var refusal = refused.Terminating?.ErrorRecord ?? Assert.Single(refused.Errors);
+        Assert.StartsWith("ParameterArgumentValidationError,", refusal.FullyQualifiedErrorId);
+        Assert.Empty(refused.Objects("WanAnimateJob"));
+        Assert.Equal("animation", Assert.Single(overridden.Objects("WanAnimateJob")).Get<string>("Mode"));
     }
 
     private static void AssertRowError(ScriptResult result, int row, string field)

@@ -20,11 +20,17 @@ public sealed class SecurityStubServer : IAsyncDisposable
     private readonly List<StubCall> _calls = new();
 
     public SecurityStubServer(Func<StubCall, SecurityStubServer, Func<NetworkStream, CancellationToken, Task>> handler)
+        : this(handler, IPAddress.Loopback)
+    {
+    }
+
+    /// <summary>On another loopback address: 127.0.0.2 stands in for a second host.</summary>
+    public SecurityStubServer(Func<StubCall, SecurityStubServer, Func<NetworkStream, CancellationToken, Task>> handler, IPAddress address)
     {
         Handler = handler;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener = new TcpListener(address, 0);
         _listener.Start();
-        BaseUri = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
+        BaseUri = new Uri($"http://{address}:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
         _accepting = AcceptAsync();
     }
 

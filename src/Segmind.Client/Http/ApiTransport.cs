@@ -65,7 +65,18 @@ namespace Segmind.Client.Http
         public string? MediaType { get; }
         public byte[] Body { get; }
 
-        public string? Header(string name) => Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+        /// <summary>A header's first value, cleaned of the key once the answer has been <see cref="Redacted"/>.</summary>
+        public string? Header(string name)
+        {
+            var value = Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+            return _redactor is null ? value : _redactor.Clean(value);
+        }
+
+        private KeyRedactor? _redactor;
+
+        /// <summary>The same answer with its reason phrase, headers and body cleaned of the key, before anything reads them.</summary>
+        public ApiResponse Redacted(KeyRedactor redactor) =>
+            new ApiResponse(StatusCode, redactor.Clean(Reason), Headers, MediaType, redactor.Clean(Body)) { _redactor = redactor };
     }
 
     /// <summary>The request failed below HTTP: no answer arrived. Converted by the caller according to whether repeating is safe.</summary>

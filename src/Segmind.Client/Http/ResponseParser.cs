@@ -8,43 +8,108 @@ namespace Segmind.Client.Http
     /// <summary>Reads the models out of answer bodies, leniently: unknown fields are ignored, required ones checked.</summary>
     internal static class ResponseParser
     {
-        private const string MayExist = "the job may have been created and charged, and it is not re-sent automatically";
-
-        public static SubmittedJob Submitted(ApiResponse response, Uri baseUri, DateTimeOffset now)
+        /// <summary>
+        /// THE USABLE-ANSWER RULE: a 2xx answer to a submit means the job was accepted (and charged). When this client
+        /// cannot use it (not JSON, no request id, no job addresses) the outcome is unknown, never "not submitted", so
+        /// nothing re-sends it; whatever id the answer still shows is kept. Job addresses that name another host than
+        /// the API's are replaced by the ones built from the base address (the key goes nowhere else).
+        /// </summary>
+        public static SubmittedJob Submitted(ApiResponse response, Uri baseUri, DateTimeOffset now, Func<Uri, bool> isApiHost, Action<string, Uri, string> ignored)
         {
             using (var document = JsonValues.TryParse(response.Body))
             {
                 if (document is null || document.RootElement.ValueKind != JsonValueKind.Object)
                 {
-                    throw new SegmindProtocolException($"Segmind accepted the submit but its answer is not a JSON object; {MayExist}.", response.StatusCode);
+                    throw Unusable(response, "is not a JSON object", SalvageId(response.Body));
                 }
 
                 var root = document.RootElement;
-                var requestId = JsonValues.GetString(root, "request_id");
-                var statusUrl = JsonValues.GetString(root, "status_url");
-                var responseUrl = JsonValues.GetString(root, "response_url");
+                var requestId = JsonValues.GetString(root, "request_id")?.Trim();
+                var statusText = JsonValues.GetString(root, "status_url");
+                var responseText = JsonValues.GetString(root, "response_url");
+                var statusUrl = string.IsNullOrWhiteSpace(statusText) ? null : TryUrl(statusText!, baseUri);
+                var responseUrl = string.IsNullOrWhiteSpace(responseText) ? null : TryUrl(responseText!, baseUri);
                 var missing = new List<string>();
-                if (string.IsNullOrWhiteSpace(requestId)) missing.Add("request_id");
-                if (string.IsNullOrWhiteSpace(statusUrl)) missing.Add("status_url");
-                if (string.IsNullOrWhiteSpace(responseUrl)) missing.Add("response_url");
+                if (string.IsNullOrEmpty(requestId)) missing.Add("request_id");
+                if (string.IsNullOrWhiteSpace(statusText)) missing.Add("status_url");
+                if (string.IsNullOrWhiteSpace(responseText)) missing.Add("response_url");
                 if (missing.Count > 0)
                 {
-                    throw new SegmindProtocolException(
-                        $"Segmind's answer to the submit lacks {string.Join(", ", missing)}; {MayExist}.",
-                        response.StatusCode,
-                        string.IsNullOrWhiteSpace(requestId) ? null : requestId);
+                    throw Unusable(response, "lacks " + string.Join(", ", missing), string.IsNullOrEmpty(requestId) ? IdFromUrl(statusUrl) ?? IdFromUrl(responseUrl) : requestId);
+                }
+
+                if (statusUrl is null || responseUrl is null)
+                {
+                    throw Unusable(response, $"has a '{(statusUrl is null ? "status_url" : "response_url")}' that is not an http(s) URL", requestId);
                 }
 
                 var status = JsonValues.GetString(root, "status");
                 var pollUrl = JsonValues.GetString(root, "poll_url");
+                var poll = string.IsNullOrWhiteSpace(pollUrl) ? null : TryUrl(pollUrl!, baseUri);
                 return new SubmittedJob(
-                    requestId!.Trim(),
+                    requestId!,
                     string.IsNullOrWhiteSpace(status) ? JobState.Queued : status!,
-                    JobUrl(statusUrl!, baseUri, requestId, "status_url"),
-                    JobUrl(responseUrl!, baseUri, requestId, "response_url"),
-                    string.IsNullOrWhiteSpace(pollUrl) ? null : TryUrl(pollUrl!, baseUri),
+                    OnApiHost(statusUrl, "StatusUrl", new Uri(baseUri, "v2/requests/" + Uri.EscapeDataString(requestId!) + "/status"), requestId!, isApiHost, ignored),
+                    OnApiHost(responseUrl, "ResponseUrl", new Uri(baseUri, "v2/requests/" + Uri.EscapeDataString(requestId!)), requestId!, isApiHost, ignored),
+                    poll != null && isApiHost(poll) ? poll : null,
                     now);
             }
+        }
+
+        /// <summary>An accepted submit whose answer cannot be used: the job may exist, and <paramref name="salvagedId"/> is its id when the answer showed one.</summary>
+        public static SegmindSubmitOutcomeUnknownException Unusable(ApiResponse response, string problem, string? salvagedId)
+        {
+            var which = salvagedId is null ? "no request id could be read from it" : $"it names request id '{salvagedId}'";
+            return new SegmindSubmitOutcomeUnknownException(
+                $"Segmind accepted the submit ({ErrorMapper.Label(response.StatusCode, response.Reason)}) but its answer {problem} ({which}); the job may have been created and charged, and it is not re-sent automatically because every submit creates a new paid job.",
+                response.StatusCode,
+                salvagedId,
+                null,
+                null);
+        }
+
+        private static Uri OnApiHost(Uri given, string field, Uri built, string requestId, Func<Uri, bool> isApiHost, Action<string, Uri, string> ignored)
+        {
+            if (isApiHost(given))
+            {
+                return given;
+            }
+
+            ignored(field, given, requestId);
+            return built;
+        }
+
+        private static readonly System.Text.RegularExpressions.Regex QuotedId = new System.Text.RegularExpressions.Regex(
+            "\"request_id\"\\s*:\\s*\"([A-Za-z0-9._:-]{1,200})\"",
+            System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+        /// <summary>A request id from an answer that is not JSON (cut short, or garbled around it).</summary>
+        private static string? SalvageId(byte[] body)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 64 * 1024));
+            var match = QuotedId.Match(text);
+            return match.Success ? match.Groups[1].Value : null;
+        }
+
+        /// <summary>The id in a job address of the documented form <c>.../requests/{id}[/status]</c>.</summary>
+        private static string? IdFromUrl(Uri? url)
+        {
+            if (url is null)
+            {
+                return null;
+            }
+
+            var segments = url.AbsolutePath.Split(new[] { '/' }, StringSplitOptions.RemoveEmptyEntries);
+            for (var i = 0; i + 1 < segments.Length; i++)
+            {
+                if (string.Equals(segments[i], "requests", StringComparison.OrdinalIgnoreCase))
+                {
+                    var id = Uri.UnescapeDataString(segments[i + 1]).Trim();
+                    return id.Length == 0 ? null : id;
+                }
+            }
+
+            return null;
         }
 
         public static JobStatus Status(ApiResponse response, string requestId, ApiKey key, DateTimeOffset now)
@@ -261,17 +326,6 @@ namespace Segmind.Client.Http
                 default:
                     return null;
             }
-        }
-
-        private static Uri JobUrl(string text, Uri baseUri, string? requestId, string field)
-        {
-            var uri = TryUrl(text, baseUri);
-            if (uri is null)
-            {
-                throw new SegmindProtocolException($"Segmind's answer to the submit has a '{field}' that is not an http(s) URL; {MayExist}.", 200, requestId);
-            }
-
-            return uri;
         }
 
         private static Uri? TryUrl(string text, Uri baseUri)

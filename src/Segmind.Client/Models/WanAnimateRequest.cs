@@ -12,6 +12,9 @@ namespace Segmind.Client
         public const string DefaultResolution = "480p";
         public const long DefaultSeed = 987778;
 
+        /// <summary>The longest prompt sent (in characters); a longer one is refused before anything is sent.</summary>
+        public const int MaxPromptLength = 10000;
+
         public static readonly IReadOnlyList<string> Modes = new[] { "animation", "replace" };
         public static readonly IReadOnlyList<string> Resolutions = new[] { "480p", "576p", "720p" };
 
@@ -40,6 +43,11 @@ namespace Segmind.Client
             if (string.IsNullOrWhiteSpace(Prompt))
             {
                 throw new SegmindValidationException(nameof(Prompt), "Prompt is required: describe the character and the scene.");
+            }
+
+            if (Prompt.Length > MaxPromptLength)
+            {
+                throw new SegmindValidationException(nameof(Prompt), $"Prompt has {Prompt.Length} characters, more than the {MaxPromptLength} this module sends; shorten it.");
             }
 
             NormalizeChoice(nameof(Mode), Mode, Modes);
@@ -165,6 +173,35 @@ namespace Segmind.Client
             if (!File.Exists(text))
             {
                 throw new SegmindValidationException(field, $"{field} '{text}' is neither an http(s) URL nor an existing file.");
+            }
+
+            EnsureUsableLocalFile(field, text, text);
+        }
+
+        /// <summary>
+        /// Refuses an existing path that is empty or not a regular file. A pipe or a device reports no length (and a
+        /// read from a pipe waits for a writer for ever), so a length of 0 covers them as well as an empty file.
+        /// </summary>
+        public static void EnsureUsableLocalFile(string field, string given, string path)
+        {
+            FileInfo info;
+            try
+            {
+                info = new FileInfo(path);
+            }
+            catch (Exception error) when (error is ArgumentException || error is NotSupportedException || error is PathTooLongException || error is UnauthorizedAccessException)
+            {
+                throw new SegmindValidationException(field, $"{field} '{given}' is not a usable path: {error.Message}");
+            }
+
+            if (!info.Exists)
+            {
+                throw new SegmindValidationException(field, $"{field} '{given}' is neither an http(s) URL nor an existing file.");
+            }
+
+            if (info.Length == 0)
+            {
+                throw new SegmindValidationException(field, $"{field} '{given}' is empty (0 bytes) or not a regular file (a pipe or a device); nothing was sent.");
             }
         }
 

@@ -70,7 +70,7 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(ParameterSetName = ResultToPathSet)]
         [Parameter(ParameterSetName = IdToDirectorySet)]
         [Parameter(ParameterSetName = IdToPathSet)]
-        [Parameter(Mandatory = true, ParameterSetName = JournalToDirectorySet)]
+        [Parameter(ParameterSetName = JournalToDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
 
@@ -111,10 +111,28 @@ namespace Segmind.WanAnimate.Commands
             ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
         }
 
+        private const string NoInputMessage =
+            "Save-WanAnimateOutput has nothing to save: pipe results (from Wait-WanAnimateJob) or jobs, or pass -RequestId or -JournalPath.";
+
+        // Never a prompt (a runbook would hang): without input there is nothing to save, so say what is needed.
+        protected override void ValidateParameters()
+        {
+            if (ParameterSetName == JournalToDirectorySet && JournalPath == null && !MyInvocation.ExpectingInput)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+            }
+        }
+
         protected override void ProcessInput()
         {
             if (ParameterSetName == JournalToDirectorySet)
             {
+                if (Journal == null)
+                {
+                    WriteError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                    return;
+                }
+
                 SaveFromJournal();
                 return;
             }
@@ -176,7 +194,7 @@ namespace Segmind.WanAnimate.Commands
                     else
                     {
                         result = await Client.GetResultAsync(new JobReference(id, null, responseUrl), cancellation).ConfigureAwait(false);
-                        output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri);
+                        output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
                     }
 
                     if (!IsSavable(result, target, sink))
@@ -285,7 +303,7 @@ namespace Segmind.WanAnimate.Commands
                         System.IO.Directory.CreateDirectory(directory);
                         var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
-                        var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri);
+                        var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri, completionSeen: false);
                         output.OutputFile = saved.Path;
                         sink.WriteObject(output);
                     }
@@ -311,9 +329,10 @@ namespace Segmind.WanAnimate.Commands
                 Output = source.Output,
                 OutputFile = source.OutputFile,
                 ResponseUrl = source.ResponseUrl,
-                InferenceTime = source.InferenceTime,
                 Cost = source.Cost,
-                Metrics = source.Metrics == null ? new System.Collections.Hashtable() : (System.Collections.Hashtable)source.Metrics.Clone(),
+                InferenceTime = source.InferenceTime,
+                QueueTime = source.QueueTime,
+                Metrics = new MetricTable(source.Metrics),
                 SubmittedAt = source.SubmittedAt,
                 CompletedAt = source.CompletedAt,
                 Duration = source.Duration,

@@ -48,7 +48,7 @@ namespace Segmind.WanAnimate.Commands
         /// submitted and not yet ended is waited for.
         /// </summary>
         [Parameter(ParameterSetName = ByRequestIdSet)]
-        [Parameter(Mandatory = true, ParameterSetName = FromJournalSet)]
+        [Parameter(ParameterSetName = FromJournalSet)]
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
 
@@ -93,7 +93,19 @@ namespace Segmind.WanAnimate.Commands
 
         internal override SecureString? JournalCredentialArgument => JournalCredential;
 
-        protected override void ValidateParameters() => WaitParameters.Validate(this, Timeout, PollInterval);
+        protected override void ValidateParameters()
+        {
+            WaitParameters.Validate(this, Timeout, PollInterval);
+
+            // Never a prompt (a runbook would hang): without input there is nothing to wait for, so say what is needed.
+            if (ParameterSetName == FromJournalSet && JournalPath == null && !MyInvocation.ExpectingInput)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+            }
+        }
+
+        private const string NoInputMessage =
+            "Wait-WanAnimateJob has nothing to wait for: pipe job objects (from New-WanAnimateJob, or Import-Csv of exported jobs), or pass -RequestId or -JournalPath.";
 
         internal override void ConfigureClient(SegmindClientOptions options)
         {
@@ -105,6 +117,12 @@ namespace Segmind.WanAnimate.Commands
         {
             if (ParameterSetName == FromJournalSet)
             {
+                if (Journal == null)
+                {
+                    WriteError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                    return;
+                }
+
                 WaitForJournal();
                 return;
             }

@@ -180,16 +180,14 @@ namespace Segmind.WanAnimate.Infrastructure
                 OutputFile = row.SavedPath,
                 ResponseUrl = row.ResponseUrl?.AbsoluteUri,
                 Metrics = ModelFactory.ToHashtable(row.Metrics),
-                SubmittedAt = row.SubmittedAt,
-                CompletedAt = row.LastRecordAt ?? default,
+                SubmittedAt = IsoTimestamp.Of(row.SubmittedAt),
+                CompletedAt = IsoTimestamp.Of(row.LastRecordAt),
+                Duration = IsoTimestamp.DurationBetween(row.SubmittedAt, row.LastRecordAt),
                 RowId = row.RowId,
             };
             result.InferenceTime = Number(result.Metrics["inference_time"]);
+            result.QueueTime = Number(result.Metrics["queue_time"]);
             result.Cost = Number(result.Metrics["cost"]);
-            if (result.SubmittedAt.HasValue && result.CompletedAt != default)
-            {
-                result.Duration = result.CompletedAt - result.SubmittedAt.Value;
-            }
 
             return result;
         }

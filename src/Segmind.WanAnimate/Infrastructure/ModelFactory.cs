@@ -26,7 +26,11 @@ namespace Segmind.WanAnimate.Infrastructure
             CheckedAt = balance.CheckedAt,
         };
 
-        public static WanAnimateResult ToResult(JobResult result, JobInputs? inputs, string? responseUrl)
+        /// <summary>
+        /// A result object from the core's answer. <paramref name="completionSeen"/>: this very answer showed the job
+        /// completing (a wait), so its time is the completion time.
+        /// </summary>
+        public static WanAnimateResult ToResult(JobResult result, JobInputs? inputs, string? responseUrl, bool completionSeen = true)
         {
             var output = new WanAnimateResult
             {
@@ -34,13 +38,54 @@ namespace Segmind.WanAnimate.Infrastructure
                 Status = result.Status,
                 Output = result.Output,
                 ResponseUrl = responseUrl,
-                InferenceTime = result.InferenceTime,
                 Cost = result.Cost,
+                InferenceTime = result.InferenceTime,
+                QueueTime = MetricNumber(result.Metrics, "queue_time"),
                 Metrics = ToHashtable(result.Metrics),
-                CompletedAt = result.RetrievedAt,
             };
+            var completedAt = inputs?.CompletedAt ?? CompletionTime(result, inputs?.SubmittedAt, output, completionSeen);
+            output.CompletedAt = IsoTimestamp.Of(completedAt);
             inputs?.ApplyTo(output);
+            output.Duration = IsoTimestamp.DurationBetween(inputs?.SubmittedAt, completedAt);
             return output;
+        }
+
+        /// <summary>
+        /// When the job completed: the moment a wait saw it, else (fetched later) the submit time plus the server's
+        /// queue and inference times, never after the fetch; unknown without either.
+        /// </summary>
+        private static DateTimeOffset? CompletionTime(JobResult result, DateTimeOffset? submittedAt, WanAnimateResult output, bool completionSeen)
+        {
+            if (completionSeen || result.Status != Segmind.Client.JobState.Completed)
+            {
+                return result.RetrievedAt;
+            }
+
+            if (submittedAt is null || output.QueueTime is null || output.InferenceTime is null)
+            {
+                return null;
+            }
+
+            var byServer = submittedAt.Value.AddSeconds(output.QueueTime.Value + output.InferenceTime.Value);
+            return byServer < result.RetrievedAt ? byServer : result.RetrievedAt;
+        }
+
+        private static double? MetricNumber(IReadOnlyDictionary<string, object?> metrics, string name)
+        {
+            if (!metrics.TryGetValue(name, out var value) || value is null)
+            {
+                return null;
+            }
+
+            return value switch
+            {
+                double d => d,
+                long l => l,
+                int i => i,
+                decimal m => (double)m,
+                string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
+                _ => null,
+            };
         }
 
         /// <summary>The core's view of a result the user piped in, so it can be saved without fetching it again.</summary>
@@ -55,12 +100,13 @@ namespace Segmind.WanAnimate.Infrastructure
                 }
             }
 
-            return new JobResult(result.RequestId, result.Status, null, metrics, result.Output, result.CompletedAt);
+            var completedAt = IsoTimestamp.Parse(result.CompletedAt) ?? DateTimeOffset.UtcNow;
+            return new JobResult(result.RequestId, result.Status, null, metrics, result.Output, completedAt);
         }
 
-        public static Hashtable ToHashtable(IReadOnlyDictionary<string, object?>? values)
+        public static MetricTable ToHashtable(IReadOnlyDictionary<string, object?>? values)
         {
-            var table = new Hashtable(StringComparer.OrdinalIgnoreCase);
+            var table = new MetricTable();
             if (values == null)
             {
                 return table;
@@ -112,6 +158,9 @@ namespace Segmind.WanAnimate.Infrastructure
     internal sealed class JobInputs
     {
         public DateTimeOffset? SubmittedAt { get; set; }
+
+        /// <summary>A completion time the input already knew (a result exported earlier): kept rather than re-derived.</summary>
+        public DateTimeOffset? CompletedAt { get; set; }
         public string? InputVideo { get; set; }
         public string? ReferenceImage { get; set; }
         public string? Prompt { get; set; }
@@ -123,7 +172,7 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public static JobInputs From(WanAnimateJob job) => new JobInputs
         {
-            SubmittedAt = job.SubmittedAt == default ? (DateTimeOffset?)null : job.SubmittedAt,
+            SubmittedAt = IsoTimestamp.Parse(job.SubmittedAt),
             InputVideo = job.InputVideo,
             ReferenceImage = job.ReferenceImage,
             Prompt = job.Prompt,
@@ -147,7 +196,8 @@ namespace Segmind.WanAnimate.Infrastructure
                 case WanAnimateResult result:
                     return new JobInputs
                     {
-                        SubmittedAt = result.SubmittedAt,
+                        SubmittedAt = IsoTimestamp.Parse(result.SubmittedAt),
+                        CompletedAt = IsoTimestamp.Parse(result.CompletedAt),
                         InputVideo = result.InputVideo,
                         ReferenceImage = result.ReferenceImage,
                         Prompt = result.Prompt,
@@ -164,6 +214,7 @@ namespace Segmind.WanAnimate.Infrastructure
             var inputs = new JobInputs
             {
                 SubmittedAt = ReadDate(input!, "SubmittedAt"),
+                CompletedAt = ReadDate(input!, "CompletedAt"),
                 InputVideo = ReadString(input!, "InputVideo", "input_video"),
                 ReferenceImage = ReadString(input!, "ReferenceImage", "reference_image"),
                 Prompt = ReadString(input!, "Prompt"),
@@ -180,12 +231,12 @@ namespace Segmind.WanAnimate.Infrastructure
 
         /// <summary>True when <see cref="ApplyTo"/> would only set what a new result already has (every field null).</summary>
         private bool IsEmpty =>
-            SubmittedAt is null && InputVideo is null && ReferenceImage is null && Prompt is null && Mode is null
+            SubmittedAt is null && CompletedAt is null && InputVideo is null && ReferenceImage is null && Prompt is null && Mode is null
             && Resolution is null && Seed is null && RowId is null && Row is null;
 
         public void ApplyTo(WanAnimateResult result)
         {
-            result.SubmittedAt = SubmittedAt;
+            result.SubmittedAt = IsoTimestamp.Of(SubmittedAt);
             result.InputVideo = InputVideo;
             result.ReferenceImage = ReferenceImage;
             result.Prompt = Prompt;
@@ -194,10 +245,6 @@ namespace Segmind.WanAnimate.Infrastructure
             result.Seed = Seed;
             result.RowId = RowId;
             result.Row = Row;
-            if (SubmittedAt.HasValue && result.CompletedAt != default)
-            {
-                result.Duration = result.CompletedAt - SubmittedAt.Value;
-            }
         }
 
         private static object? Read(PSObject input, params string[] names)
@@ -256,10 +303,8 @@ namespace Segmind.WanAnimate.Infrastructure
                     return offset == default ? (DateTimeOffset?)null : offset;
                 case DateTime date:
                     return new DateTimeOffset(date);
-                case string s when DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed):
-                    return parsed;
-                case string s when DateTimeOffset.TryParse(s, CultureInfo.CurrentCulture, DateTimeStyles.AssumeUniversal, out var local):
-                    return local;
+                case string text:
+                    return IsoTimestamp.Parse(text);
                 default:
                     return null;
             }

@@ -26,6 +26,9 @@ namespace Segmind.WanAnimate.Infrastructure
         private bool _clientOwnedByJob;
         private bool _abandoned;
 
+        // Where the client's warnings go (a job address on another host ignored): the pump, or the running job.
+        private volatile IOperationSink? _warningSink;
+
         /// <summary>The Segmind API key (a SecureString, or a plain string converted at binding). Falls back to $env:SEGMIND_API_KEY.</summary>
         [Parameter]
         [SecureStringTransformation]
@@ -55,6 +58,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 ApiKey = ResolveApiKey(),
                 BaseUri = ResolveBaseUri(),
+                Warning = message => _warningSink?.WriteWarning(message),
             };
             ValidateParameters();
             ConfigureClient(options);
@@ -76,6 +80,7 @@ namespace Segmind.WanAnimate.Infrastructure
             else
             {
                 _pump = new PipelinePump(_stopping.Token, VerboseWanted());
+                _warningSink = _pump;
             }
         }
 
@@ -323,6 +328,7 @@ namespace Segmind.WanAnimate.Infrastructure
             _clientOwnedByJob = true;
             var body = new Func<IOperationSink, CancellationToken, Task>(async (sink, cancellation) =>
             {
+                _warningSink = sink;
                 await Task.WhenAll(work.Select(w => OperationRunner.RunSafelyAsync(w, sink, cancellation))).ConfigureAwait(false);
                 if (!cancellation.IsCancellationRequested)
                 {

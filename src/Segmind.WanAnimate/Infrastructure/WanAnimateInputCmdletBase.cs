@@ -45,17 +45,20 @@ namespace Segmind.WanAnimate.Infrastructure
         [AllowEmptyString]
         public string Prompt { get; set; } = string.Empty;
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        // Mode, Resolution and Seed are not bound from piped rows: the cmdlet reads those columns itself (RowColumns),
+        // so a bad value is that row's WanAnimate.InvalidArgument and the other rows go on, while the command line
+        // keeps ValidateSet's completion and checks.
+        [Parameter]
         [DefaultWhenEmptyTransformation(WanAnimateRequest.DefaultMode)]
         [ValidateSet("animation", "replace")]
         public string Mode { get; set; } = WanAnimateRequest.DefaultMode;
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         [DefaultWhenEmptyTransformation(WanAnimateRequest.DefaultResolution)]
         [ValidateSet("480p", "576p", "720p")]
         public string Resolution { get; set; } = WanAnimateRequest.DefaultResolution;
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter]
         [WholeNumberTransformation("Seed", WanAnimateRequest.DefaultSeed)]
         public long Seed { get; set; } = WanAnimateRequest.DefaultSeed;
 
@@ -194,7 +197,7 @@ namespace Segmind.WanAnimate.Infrastructure
             Status = status,
             StatusUrl = statusUrl?.AbsoluteUri,
             ResponseUrl = responseUrl?.AbsoluteUri,
-            SubmittedAt = submittedAt,
+            SubmittedAt = IsoTimestamp.Of(submittedAt),
             InputVideo = row.InputVideo,
             ReferenceImage = row.ReferenceImage,
             Prompt = row.Request.Prompt,
@@ -222,21 +225,20 @@ namespace Segmind.WanAnimate.Infrastructure
         {
             var row = _pipelineRows > 0 ? _pipelineRows : ++_commandLineRows;
             var target = InputObject?.BaseObject is string || InputObject == null ? DescribeBoundInputs() : (object)InputObject;
-            var mode = (Mode ?? WanAnimateRequest.DefaultMode).Trim().ToLowerInvariant();
-            var resolution = (Resolution ?? WanAnimateRequest.DefaultResolution).Trim().ToLowerInvariant();
-            var request = new WanAnimateRequest
-            {
-                InputVideo = ResolveAsset(InputVideo),
-                ReferenceImage = ResolveAsset(ReferenceImage),
-                Prompt = Prompt ?? string.Empty,
-                Mode = mode,
-                Resolution = resolution,
-                Seed = Seed,
-                Base64 = Base64.IsPresent,
-            };
-
+            WanAnimateRequest request;
             try
             {
+                var columns = RowColumns.Read(this, InputObject, Mode, Resolution, Seed);
+                request = new WanAnimateRequest
+                {
+                    InputVideo = ResolveAsset(InputVideo),
+                    ReferenceImage = ResolveAsset(ReferenceImage),
+                    Prompt = Prompt ?? string.Empty,
+                    Mode = columns.Mode.Trim().ToLowerInvariant(),
+                    Resolution = columns.Resolution.Trim().ToLowerInvariant(),
+                    Seed = columns.Seed,
+                    Base64 = Base64.IsPresent,
+                };
                 request.Validate();
                 CheckAsset("InputVideo", InputVideo, request.InputVideo);
                 CheckAsset("ReferenceImage", ReferenceImage, request.ReferenceImage);
@@ -345,6 +347,9 @@ namespace Segmind.WanAnimate.Infrastructure
                     field,
                     string.Format(CultureInfo.InvariantCulture, "{0} '{1}' is neither an http(s) URL nor an existing file.", field, given));
             }
+
+            // An empty file, a pipe or a device is refused here, before a journal line or a request is written.
+            WanAnimateRequest.EnsureUsableLocalFile(field, given ?? resolved, resolved);
         }
 
         /// <summary>The row as given on the command line, for TargetObject when nothing was piped.</summary>

@@ -1,5 +1,3 @@
-using System;
-
 namespace Segmind.WanAnimate
 {
     /// <summary>
@@ -12,7 +10,8 @@ namespace Segmind.WanAnimate
         public string Status { get; set; } = string.Empty;
         public string? StatusUrl { get; set; }
         public string? ResponseUrl { get; set; }
-        public DateTimeOffset SubmittedAt { get; set; }
+        /// <summary>When Segmind accepted the job (ISO 8601, UTC: Export-Csv and Import-Csv keep it in any culture).</summary>
+        public string SubmittedAt { get; set; } = string.Empty;
         public string InputVideo { get; set; } = string.Empty;
         public string ReferenceImage { get; set; } = string.Empty;
         public string Prompt { get; set; } = string.Empty;

@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 
 namespace Segmind.WanAnimate
 {
@@ -9,7 +8,7 @@ namespace Segmind.WanAnimate
         public string RequestId { get; set; } = string.Empty;
         public string Status { get; set; } = string.Empty;
         public string? Error { get; set; }
-        public Hashtable Metrics { get; set; } = new Hashtable();
+        public MetricTable Metrics { get; set; } = new MetricTable();
         public DateTimeOffset CheckedAt { get; set; }
 
         public override string ToString() => RequestId;

@@ -26,12 +26,18 @@ public sealed class StubServer : IAsyncDisposable
     private readonly ConcurrentQueue<StubRequest> _requests = new();
 
     public StubServer(Func<StubRequest, NetworkStream, CancellationToken, Task> handler)
+        : this(handler, IPAddress.Loopback)
+    {
+    }
+
+    /// <summary>On another loopback address (127.0.0.2 stands in for a second host).</summary>
+    public StubServer(Func<StubRequest, NetworkStream, CancellationToken, Task> handler, IPAddress address)
     {
         Handler = handler;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener = new TcpListener(address, 0);
         _listener.Start();
         var port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        BaseUri = new Uri($"http://127.0.0.1:{port}/");
+        BaseUri = new Uri($"http://{address}:{port}/");
         _loop = Task.Run(AcceptLoopAsync);
     }
 

@@ -1,0 +1,175 @@
+using System;
+using System.Collections;
+using System.IO;
+using System.Management.Automation;
+using Segmind.Client;
+using Segmind.Client.Gallery;
+
+namespace Segmind.WanAnimate.Infrastructure
+{
+    /// <summary>
+    /// Pipeline objects as gallery rows, by property name: results, jobs, status objects, CSV rows re-imported with
+    /// Import-Csv, and any other object with the same property names (a ledger entry, a custom object). An error
+    /// record becomes its target's row with the failure's message.
+    /// </summary>
+    internal static class GalleryRecords
+    {
+        public static GalleryItem? FromObject(object? input, Func<string, string> resolvePath)
+        {
+            if (input is null)
+            {
+                return null;
+            }
+
+            var value = input is PSObject wrapped ? wrapped.BaseObject : input;
+            if (value is ErrorRecord error)
+            {
+                return FromError(error, resolvePath);
+            }
+
+            if (value is string)
+            {
+                return null;
+            }
+
+            var source = PSObject.AsPSObject(input);
+            var metrics = Get<Hashtable>(source, "Metrics");
+            var item = new GalleryItem
+            {
+                RowId = Text(source, "RowId") ?? Text(source, "Id"),
+                Row = Get<int?>(source, "Row"),
+                RequestId = Text(source, "RequestId") ?? Text(source, "request_id"),
+                Status = Text(source, "Status") ?? string.Empty,
+                Prompt = Text(source, "Prompt"),
+                Mode = Text(source, "Mode"),
+                Resolution = Text(source, "Resolution"),
+                Seed = Get<long?>(source, "Seed"),
+                InputVideo = Location(Text(source, "InputVideo") ?? Text(source, "input_video"), resolvePath),
+                ReferenceImage = Location(Text(source, "ReferenceImage") ?? Text(source, "reference_image"), resolvePath),
+                OutputFile = Location(Text(source, "OutputFile") ?? Text(source, "SavedPath"), resolvePath),
+                Output = Text(source, "Output"),
+                Cost = Get<double?>(source, "Cost") ?? Convert<double?>(metrics?["cost"]),
+                InferenceTime = Get<double?>(source, "InferenceTime") ?? Convert<double?>(metrics?["inference_time"]),
+                SubmittedAt = Get<DateTimeOffset?>(source, "SubmittedAt"),
+                CompletedAt = Get<DateTimeOffset?>(source, "CompletedAt"),
+                Duration = Get<TimeSpan?>(source, "Duration"),
+                Error = Text(source, "Error") ?? Text(source, "ErrorMessage"),
+            };
+
+            // A default CompletedAt (a job object converted from an unfinished one) says nothing.
+            if (item.CompletedAt == default(DateTimeOffset))
+            {
+                item.CompletedAt = null;
+            }
+
+            if (item.Duration is null && item.SubmittedAt.HasValue && item.CompletedAt.HasValue && item.CompletedAt >= item.SubmittedAt)
+            {
+                item.Duration = item.CompletedAt - item.SubmittedAt;
+            }
+
+            if (string.IsNullOrEmpty(item.RowId) && string.IsNullOrEmpty(item.RequestId))
+            {
+                return null;
+            }
+
+            return item;
+        }
+
+        private static GalleryItem? FromError(ErrorRecord error, Func<string, string> resolvePath)
+        {
+            var item = FromObject(error.TargetObject, resolvePath) ?? new GalleryItem();
+            var exception = error.Exception;
+            var segmind = exception as SegmindException;
+            item.RequestId ??= segmind?.RequestId;
+            var message = error.ErrorDetails?.Message;
+            if (string.IsNullOrWhiteSpace(message))
+            {
+                message = exception?.Message;
+            }
+
+            switch (exception)
+            {
+                case SegmindJobFailedException failed:
+                    item.Status = Segmind.Client.JobState.Failed;
+                    item.Error = string.IsNullOrWhiteSpace(failed.ServerMessage) ? message : failed.ServerMessage;
+                    break;
+                case SegmindWaitTimeoutException timeout:
+                    // The job goes on at Segmind: still pending, with the reason it is not here.
+                    item.Status = string.IsNullOrEmpty(timeout.LastStatus) ? "IN_PROGRESS" : timeout.LastStatus!;
+                    item.Error = message;
+                    break;
+                case SegmindSubmitOutcomeUnknownException:
+                    item.Status = "UNKNOWN";
+                    item.Error = message;
+                    break;
+                default:
+                    item.Status = "ERROR";
+                    item.Error = segmind?.ServerMessage ?? message;
+                    break;
+            }
+
+            return string.IsNullOrEmpty(item.RowId) && string.IsNullOrEmpty(item.RequestId) ? null : item;
+        }
+
+        /// <summary>A local path made absolute (from the current location); addresses and empty values as they are.</summary>
+        private static string? Location(string? value, Func<string, string> resolvePath)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                return null;
+            }
+
+            var text = value!.Trim();
+            if (text.IndexOf("://", StringComparison.Ordinal) >= 0 || Path.IsPathRooted(text) || text.IndexOf(':') > 1)
+            {
+                return text;
+            }
+
+            try
+            {
+                return resolvePath(text);
+            }
+            catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException || ex is ItemNotFoundException || ex is ProviderNotFoundException || ex is System.Management.Automation.DriveNotFoundException || ex is PSNotSupportedException)
+            {
+                return text;
+            }
+        }
+
+        private static string? Text(PSObject source, string name)
+        {
+            var value = source.Properties[name]?.Value;
+            if (value is PSObject wrapped)
+            {
+                value = wrapped.BaseObject;
+            }
+
+            var text = value is null ? null : LanguagePrimitives.ConvertTo<string>(value);
+            return string.IsNullOrWhiteSpace(text) ? null : text;
+        }
+
+        private static T? Get<T>(PSObject source, string name)
+        {
+            PSPropertyInfo? property;
+            try
+            {
+                property = source.Properties[name];
+            }
+            catch (GetValueException)
+            {
+                return default;
+            }
+
+            return Convert<T>(property?.Value);
+        }
+
+        private static T? Convert<T>(object? value)
+        {
+            if (value is null || (value is string text && string.IsNullOrWhiteSpace(text)))
+            {
+                return default;
+            }
+
+            return LanguagePrimitives.TryConvertTo<T>(value, System.Globalization.CultureInfo.InvariantCulture, out var converted) ? converted : default;
+        }
+    }
+}
