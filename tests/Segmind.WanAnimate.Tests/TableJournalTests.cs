@@ -277,6 +277,16 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         var entities = await _azurite.RawEntitiesAsync(table);
         Assert.Equal(rows.Count, System.Text.RegularExpressions.Regex.Matches(entities, "\"Kind\":\"saved\"").Count);
         Assert.Equal(rows.Count, _emulator.Server.Counters.AcceptedSubmits);
+
+        // The gallery only reads the table: a read-only SAS is enough, and nothing is written.
+        var readOnly = AzuriteServer.TableSas(table, "r");
+        var page = directory.File("gallery.html");
+        var gallery = session.Run("Export-WanAnimateGallery -JournalPath $args[0] -JournalCredential $args[1] -Path $args[2]", address, readOnly, page);
+        Assert.True(gallery.Errors.Count == 0 && gallery.Terminating == null, gallery.Describe());
+        var html = File.ReadAllText(page);
+        Assert.All(rows, r => Assert.Contains(r.Id, html, StringComparison.Ordinal));
+        AssertNotIn(html, readOnly, "the gallery");
+        Assert.Equal(entities.Length, (await _azurite.RawEntitiesAsync(table)).Length);
     }
 
     private static void AssertSecretNowhere(ScriptResult run, string sas)

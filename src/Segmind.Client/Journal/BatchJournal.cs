@@ -123,14 +123,29 @@ namespace Segmind.Client
             }
 
             var address = TableStorage.TableAddress.Parse(pathOrAddress, "JournalPath");
-            var secret = credential ?? TableStorage.TableCredential.FromEnvironment("JournalCredential")
+            return new BatchJournal(TableStorage.TableJournalStore.Open(address, RequireCredential(address, credential)));
+        }
+
+        /// <summary>
+        /// Opens a journal only to read it (a view such as the gallery): a file as <see cref="Open(string)"/>; a table
+        /// without writing anything, so a read-only SAS suffices.
+        /// </summary>
+        public static BatchJournal OpenForReading(string pathOrAddress, TableStorage.TableCredential? credential)
+        {
+            if (!IsTableAddress(pathOrAddress))
+            {
+                return Open(pathOrAddress);
+            }
+
+            var address = TableStorage.TableAddress.Parse(pathOrAddress, "JournalPath");
+            return new BatchJournal(TableStorage.TableJournalStore.OpenForReading(address, RequireCredential(address, credential)));
+        }
+
+        private static TableStorage.TableCredential RequireCredential(TableStorage.TableAddress address, TableStorage.TableCredential? credential) =>
+            credential ?? TableStorage.TableCredential.FromEnvironment("JournalCredential")
                 ?? throw new SegmindValidationException(
                     "JournalCredential",
                     $"The journal table {address} needs a credential: a SAS token or connection string in -JournalCredential, or in ${TableStorage.TableCredential.SasEnvironmentVariable} or ${TableStorage.TableCredential.ConnectionStringEnvironmentVariable}.");
-            return new BatchJournal(TableStorage.TableJournalStore.Open(address, secret));
-        }
-
-        internal static BatchJournal OnTable(TableStorage.TableJournalStore table) => new BatchJournal(table);
 
         /// <summary>
         /// Opens the journal at <paramref name="path"/>, creating it (and nothing else) when missing. The folder must
@@ -273,6 +288,28 @@ namespace Segmind.Client
                 ReadNewLinesLocked();
                 return _builder.FindByRequestId(requestId);
             }
+        }
+
+        /// <summary>Every record, one line each, in the order a file journal holds them (read only, for views such as the gallery).</summary>
+        internal IReadOnlyList<string> ReadRecordLines()
+        {
+            if (_table != null)
+            {
+                return _table.ReadRecordLines();
+            }
+
+            var lines = new List<string>();
+            using (var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+            {
+                string? line;
+                while ((line = reader.ReadLine()) != null)
+                {
+                    lines.Add(line);
+                }
+            }
+
+            return lines;
         }
 
         private void ReadNewLinesLocked()

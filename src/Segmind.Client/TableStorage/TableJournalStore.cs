@@ -48,6 +48,7 @@ namespace Segmind.Client.TableStorage
         private Transaction? _transaction;
         private Timer? _heartbeat;
         private int _disposed;
+        private bool _readOnly;
 
         private TableJournalStore(TableStorageClient client, TableJournalOptions options)
         {
@@ -73,6 +74,17 @@ namespace Segmind.Client.TableStorage
             var store = new TableJournalStore(new TableStorageClient(address, credential), options ?? new TableJournalOptions());
             store.Run(store.ProbeAsync);
             store._heartbeat = new Timer(_ => store.Beat(), null, store._options.HeartbeatInterval, store._options.HeartbeatInterval);
+            return store;
+        }
+
+        /// <summary>Opens the journal only to read it (a view such as the gallery): no holder, no writes; read rights suffice.</summary>
+        public static TableJournalStore OpenForReading(TableAddress address, TableCredential credential)
+        {
+            credential.EnsureMatches(address, "JournalCredential");
+            var store = new TableJournalStore(new TableStorageClient(address, credential), new TableJournalOptions()) { _readOnly = true };
+
+            // Reading one entity (missing or not) proves the table exists and may be read.
+            store.Run(token => store._client.GetAsync(TableJournalKeys.HolderPartition, store.HolderId, token));
             return store;
         }
 
@@ -154,6 +166,11 @@ namespace Segmind.Client.TableStorage
         /// </summary>
         public void Append(string kind, string? rowId, string? requestId, byte[] line)
         {
+            if (_readOnly)
+            {
+                throw new InvalidOperationException("The journal " + Description + " was opened for reading only.");
+            }
+
             var transaction = CurrentTransaction();
             Run(async token => await AppendAsync(transaction, kind, rowId, requestId, line, token).ConfigureAwait(false));
         }
@@ -204,6 +221,11 @@ namespace Segmind.Client.TableStorage
             }
 
             _heartbeat?.Dispose();
+            if (_readOnly)
+            {
+                return;
+            }
+
             try
             {
                 // Claims this journal never resolved become void at once for every other run.
@@ -309,6 +331,30 @@ namespace Segmind.Client.TableStorage
         private async Task<JournalState> BuildAsync(IReadOnlyList<TableEntity> entities, CancellationToken token)
         {
             var builder = new JournalStateBuilder();
+            foreach (var line in await RecordLinesAsync(entities, token).ConfigureAwait(false))
+            {
+                builder.ApplyLine(new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(line)));
+            }
+
+            return builder.Snapshot();
+        }
+
+        /// <summary>
+        /// Every record of the journal as lines, as a file journal would hold them: rows in the order they were first
+        /// journaled, each row's records in order, then records of jobs followed without a row.
+        /// </summary>
+        public IReadOnlyList<string> ReadRecordLines() => Run(async token =>
+        {
+            var rows = await _client.QueryAsync("PartitionKey eq " + TableStorageClient.Literal(TableJournalKeys.RowPartition), token).ConfigureAwait(false);
+            var jobs = await _client.QueryAsync("PartitionKey eq " + TableStorageClient.Literal(TableJournalKeys.JobPartition), token).ConfigureAwait(false);
+            var ordered = rows.OrderBy(e => FirstRecordAt(e)).Concat(jobs.OrderBy(e => FirstRecordAt(e))).ToList();
+            return await RecordLinesAsync(ordered, token).ConfigureAwait(false);
+        });
+
+        /// <summary>The entities' record lines, minus void claims (and the last line of a row on the wire in a live run).</summary>
+        private async Task<IReadOnlyList<string>> RecordLinesAsync(IReadOnlyList<TableEntity> entities, CancellationToken token)
+        {
+            var all = new List<string>();
 
             // One look-up per holder, however many rows it holds.
             var alive = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -328,7 +374,7 @@ namespace Segmind.Client.TableStorage
                 return known;
             }
 
-            foreach (var entity in entities.OrderBy(e => e.PartitionKey == TableJournalKeys.RowPartition ? 0 : 1))
+            foreach (var entity in entities.OrderBy(e => e.PartitionKey == TableJournalKeys.RowPartition ? 0 : 1)) // stable: keeps the given order within each
             {
                 var kind = entity.GetString("Kind");
                 var holder = entity.GetString("Holder");
@@ -344,13 +390,18 @@ namespace Segmind.Client.TableStorage
                     lines.RemoveAt(lines.Count - 1);
                 }
 
-                foreach (var line in lines)
-                {
-                    builder.ApplyLine(new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(line)));
-                }
+                all.AddRange(lines.Where(line => line.Length > 0));
             }
 
-            return builder.Snapshot();
+            return all;
+        }
+
+        private static string FirstRecordAt(TableEntity entity)
+        {
+            // Each record starts {"v":1,"kind":...,"at":"<UTC, fixed width>": the first one's time sorts as text.
+            var records = entity.GetString("Records") ?? string.Empty;
+            var at = records.IndexOf("\"at\":\"", StringComparison.Ordinal);
+            return at < 0 ? string.Empty : records.Substring(at + 6, Math.Min(28, records.Length - at - 6));
         }
 
         private async Task<bool> HeldByMeOrNobodyAsync(TableEntity current, CancellationToken token)
