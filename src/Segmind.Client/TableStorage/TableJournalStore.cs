@@ -200,6 +200,10 @@ namespace Segmind.Client.TableStorage
             {
                 await AppendWhileHoldingAsync(partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
             }
+            else if (kind == JournalRecordKinds.NotSubmitted)
+            {
+                await ReleaseIfHoldingAsync(partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);
+            }
             else
             {
                 await AppendAnywayAsync(partition, key, kind, rowId, requestId, text, token).ConfigureAwait(false);

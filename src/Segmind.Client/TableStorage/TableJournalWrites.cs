@@ -57,6 +57,29 @@ namespace Segmind.Client.TableStorage
             }
         }
 
+        /// <summary>
+        /// "Not submitted" gives this run's claim back. A row another run has taken over since is that run's: writing
+        /// over its claim (or its submit on the wire) would free the row for a third run, so nothing is written then.
+        /// </summary>
+        private async Task ReleaseIfHoldingAsync(string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
+        {
+            _known.TryGetValue(partition + "|" + key, out var current);
+            for (var attempt = 1; attempt <= MaxWriteAttempts; attempt++)
+            {
+                if (current is null || current.GetString("Holder") != HolderId)
+                {
+                    return;
+                }
+
+                if (await TryWriteAsync(current, Compose(current, partition, key, kind, rowId, requestId, line), token).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                current = await ReadAsync(partition, key, token).ConfigureAwait(false);
+            }
+        }
+
         private async Task AppendAnywayAsync(string partition, string key, string kind, string? rowId, string? requestId, string line, CancellationToken token)
         {
             _known.TryGetValue(partition + "|" + key, out var current);

@@ -194,6 +194,10 @@ public sealed class TableJournalTests
         }
 
         Assert.True(takenOver, "the stale claim was never taken over");
+
+        // The stalled run giving its claim back must not free the row the live run now holds.
+        stalled.Append(JournalRecordKinds.NotSubmitted, "r1", null, BatchJournal.FormatRecord(JournalRecordKinds.NotSubmitted, "r1", null, w => w.WriteString("error", "stopped")));
+        Assert.Equal(JournalRowPhase.Claimed, live.Find("r1")!.Phase);
         var submitting = BatchJournal.FormatRecord(JournalRecordKinds.Submitting, "r1", null, w => w.WriteString("fingerprint", "f"));
         Assert.Throws<SegmindRowClaimedException>(() => stalled.Append(JournalRecordKinds.Submitting, "r1", null, submitting));
         live.Append(JournalRecordKinds.Submitting, "r1", null, submitting);
