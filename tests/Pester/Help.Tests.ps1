@@ -20,9 +20,9 @@ AfterAll {
 }
 
 Describe 'The module' {
-    It 'exports the seven cmdlets' {
+    It 'exports the eight cmdlets' {
         (Get-Command -Module Segmind.WanAnimate -CommandType Cmdlet).Name | Sort-Object | Should -Be @(
-            'Export-WanAnimateGallery', 'Get-SegmindCredit', 'Get-WanAnimateStatus', 'Invoke-WanAnimate',
+            'Export-WanAnimateGallery', 'Get-SegmindCredit', 'Get-WanAnimateJob', 'Get-WanAnimateStatus', 'Invoke-WanAnimate',
             'New-WanAnimateJob', 'Save-WanAnimateOutput', 'Wait-WanAnimateJob')
     }
 

@@ -38,14 +38,16 @@ public sealed class GalleryCmdletTests : IClassFixture<EmulatorFixture>
         var page = Assert.IsType<FileInfo>(result.Output[0].BaseObject);
         Assert.Equal(directory.File(Path.Combine("out", "gallery.html")), page.FullName);
         var dom = new HtmlParser().ParseDocument(File.ReadAllText(page.FullName));
-        var cards = dom.QuerySelectorAll("li.card");
-        Assert.Equal(2, cards.Length);
-        Assert.Equal(new[] { "completed", "failed" }, cards.Select(c => c.GetAttribute("data-status")).ToArray());
-        Assert.Equal("first", cards[0].QuerySelector(".prompt")!.TextContent);
-        var video = cards[0].QuerySelector("video")!.GetAttribute("src")!;
+        // Rows submitted at once reach the journal in any order: the cards are found by their row id.
+        var cards = dom.QuerySelectorAll("li.card").ToDictionary(c => c.QuerySelector("h2")!.TextContent);
+        Assert.Equal(new[] { "one", "two" }, cards.Keys.Order().ToArray());
+        Assert.Equal("completed", cards["one"].GetAttribute("data-status"));
+        Assert.Equal("failed", cards["two"].GetAttribute("data-status"));
+        Assert.Equal("first", cards["one"].QuerySelector(".prompt")!.TextContent);
+        var video = cards["one"].QuerySelector("video")!.GetAttribute("src")!;
         Assert.Matches("^[^/]+\\.mp4$", video);
         Assert.True(File.Exists(Path.Combine(directory.Path, "out", Uri.UnescapeDataString(video))));
-        Assert.NotNull(cards[1].QuerySelector(".error"));
+        Assert.NotNull(cards["two"].QuerySelector(".error"));
     }
 
     [Fact]
@@ -123,6 +125,35 @@ public sealed class GalleryCmdletTests : IClassFixture<EmulatorFixture>
         Assert.Equal("failed", card.GetAttribute("data-status"));
         Assert.Equal("will [fail]", card.QuerySelector(".prompt")!.TextContent);
         Assert.StartsWith("Server message: ", card.QuerySelector(".error")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Objects_shaped_like_ledger_entries_map_by_property_name_with_lowercase_statuses()
+    {
+        using var directory = new TemporaryDirectory();
+        using var session = _emulator.OpenSession();
+        var video = directory.File("req-a.mp4");
+        File.WriteAllBytes(video, new byte[] { 1 });
+
+        session.Run(
+            """
+            param($page, $video)
+            @(
+                [pscustomobject]@{ RequestId = 'req-a'; Status = 'saved'; RowId = 'a'; Row = 1; Prompt = 'saved one'; Mode = 'animation'; Resolution = '480p'; Seed = 5; OutputFile = $video; SubmittedAt = [DateTimeOffset]::UtcNow }
+                [pscustomobject]@{ RequestId = 'req-b'; Status = 'pending'; RowId = 'b'; Row = 2; Prompt = 'running' }
+                [pscustomobject]@{ RequestId = ''; Status = 'unknown'; RowId = 'c'; Row = 3; Prompt = 'lost answer'; Error = 'The answer was lost.' }
+                [pscustomobject]@{ RequestId = 'req-d'; Status = 'failed'; RowId = 'd'; Row = 4; Prompt = 'bad'; Error = 'No face found.' }
+            ) | Export-WanAnimateGallery -Path $page
+            """,
+            directory.File("gallery.html"),
+            video).ThrowOnError();
+
+        var cards = new HtmlParser().ParseDocument(File.ReadAllText(directory.File("gallery.html"))).QuerySelectorAll("li.card");
+        Assert.Equal(new[] { "completed", "pending", "other", "failed" }, cards.Select(c => c.GetAttribute("data-status")).ToArray());
+        Assert.Equal("req-a.mp4", cards[0].QuerySelector("video")!.GetAttribute("src"));
+        Assert.Equal("SAVED", cards[0].QuerySelector(".badge")!.TextContent);
+        Assert.Equal("Message: The answer was lost.", cards[2].QuerySelector(".error")!.TextContent);
+        Assert.Equal("Server message: No face found.", cards[3].QuerySelector(".error")!.TextContent);
     }
 
     [Fact]

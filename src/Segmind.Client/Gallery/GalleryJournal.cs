@@ -146,7 +146,8 @@ namespace Segmind.Client.Gallery
                     item.Status = "NOT SUBMITTED";
                     break;
                 default:
-                    item.Status = "RELEASED";
+                    // Released, or a phase of a newer journal: no job to show, under the phase's own name.
+                    item.Status = row.Phase.ToString().ToUpperInvariant();
                     break;
             }
 
