@@ -383,9 +383,10 @@ namespace Segmind.Client.TableStorage
                 var kind = entity.GetString("Kind");
                 var holder = entity.GetString("Holder");
                 var lines = (entity.GetString("Records") ?? string.Empty).Split('\n').ToList();
-                if (kind == JournalRecordKinds.Claimed && !await HolderAlive(holder).ConfigureAwait(false))
+                if (holder != null && holder != HolderId && !await HolderAlive(holder).ConfigureAwait(false))
                 {
-                    // Nothing was sent for a claim whose holder is gone: the row reads as it stood before it.
+                    // A claim whose holder is gone counts for nothing: a row only claimed reads as it stood before
+                    // (nothing was sent), and a row left on the wire reads as unknown, never as held by that run.
                     lines.RemoveAll(line => KindOf(line) == JournalRecordKinds.Claimed);
                 }
                 else if (kind == JournalRecordKinds.Submitting && holder != HolderId && await HolderAlive(holder).ConfigureAwait(false))

@@ -206,6 +206,41 @@ public sealed class TableJournalTests
     }
 
     [Fact]
+    public async Task A_row_left_on_the_wire_by_a_holder_that_stopped_beating_reads_as_unknown_not_as_held()
+    {
+        var address = _azurite.NewTableAddress();
+        var parsed = TableAddress.Parse(address, "JournalPath");
+        var stalled = TableJournalStore.OpenWith(new TableStorageClient(parsed, Key), new TableJournalOptions { HeartbeatInterval = Timeout.InfiniteTimeSpan, Lease = TimeSpan.FromMilliseconds(1) });
+        using var other = TableJournalStore.OpenWith(new TableStorageClient(parsed, Key), new TableJournalOptions());
+        stalled.Atomically(() =>
+        {
+            stalled.Find("r1");
+            stalled.Append(JournalRecordKinds.Claimed, "r1", null, BatchJournal.FormatRecord(JournalRecordKinds.Claimed, "r1", null, w => w.WriteString("owner", "stalled")));
+            return true;
+        });
+        stalled.Append(JournalRecordKinds.Submitting, "r1", null, BatchJournal.FormatRecord(JournalRecordKinds.Submitting, "r1", null, w => w.WriteString("fingerprint", "f")));
+
+        // Once the lease is past on the service's clock, the dead run's claim no longer counts: the row is unknown.
+        JournalRow? row = null;
+        for (var attempt = 0; attempt < 150; attempt++)
+        {
+            row = other.Find("r1");
+            if (row!.Claim is null && row.Phase == JournalRowPhase.Unknown)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(JournalRowPhase.Unknown, row!.Phase);
+        Assert.Null(row.Claim);
+        Assert.True(row.SubmitInterrupted);
+        Assert.Throws<SegmindRowClaimedException>(() => other.Append(JournalRecordKinds.Submitting, "r1", null, BatchJournal.FormatRecord(JournalRecordKinds.Submitting, "r1", null, w => w.WriteString("fingerprint", "f"))));
+        stalled.Dispose();
+    }
+
+    [Fact]
     public async Task A_read_only_sas_fails_when_the_journal_opens_with_one_clear_error_and_writes_nothing()
     {
         var address = _azurite.NewTableAddress();
