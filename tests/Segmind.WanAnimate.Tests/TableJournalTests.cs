@@ -162,7 +162,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         var rows = MakeRows("killed", 10);
 
         using (var sandbox = new TemporaryDirectory())
-        using (var child = TestHostProcess.Start(sandbox, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, sandbox.File("videos"), throttleLimit: 1, sas))
+        using (var child = TestHostProcess.Start(sandbox, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, sandbox.File("videos"), throttleLimit: 1, environment: sas))
         {
             WaitUntil(() => _emulator.Server.Counters.AcceptedSubmits >= 3 || child.HasExited, "three rows were submitted");
             child.Kill();
@@ -176,7 +176,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
 
         using var fresh = new TemporaryDirectory();
         int unknownCount;
-        using (var child = TestHostProcess.Start(fresh, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, fresh.File("videos"), throttleLimit: 4, sas))
+        using (var child = TestHostProcess.Start(fresh, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, fresh.File("videos"), throttleLimit: 4, environment: sas))
         {
             WaitUntil(() => child.HasExited, "the second process finished");
             var lines = child.Lines;
@@ -203,8 +203,8 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         var rows = MakeRows("twice", 16);
         using var one = new TemporaryDirectory();
         using var two = new TemporaryDirectory();
-        using var first = TestHostProcess.Start(one, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, one.File("videos"), throttleLimit: 2, sas);
-        using var second = TestHostProcess.Start(two, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, two.File("videos"), throttleLimit: 2, sas);
+        using var first = TestHostProcess.Start(one, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, one.File("videos"), throttleLimit: 2, environment: sas);
+        using var second = TestHostProcess.Start(two, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, two.File("videos"), throttleLimit: 2, environment: sas);
 
         WaitUntil(() => first.HasExited && second.HasExited, "both processes finished");
 
