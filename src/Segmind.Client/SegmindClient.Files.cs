@@ -36,6 +36,7 @@ namespace Segmind.Client
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.SyncRunTimeout,
+                Time = _time,
             };
 
             var gate = Gate(key);
@@ -310,6 +311,7 @@ namespace Segmind.Client
                 UriField = "UploadUri",
                 Content = () => new DataUrlsContent(files),
                 Timeout = _options.RequestTimeout + TimeSpan.FromSeconds(total / (256.0 * 1024)),
+                Time = _time,
             };
 
             // Uploading twice costs nothing but storage, so an upload is retried like a GET.
@@ -530,7 +532,7 @@ namespace Segmind.Client
                         serverMessage);
             }
 
-            var retryAfter = status == 429 || status == 503 ? RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap()) : null;
+            var retryAfter = status == 429 || status == 503 ? RetryAfter.FromHeaders(response.Headers, Now(), HintCap()) : null;
             var error = ErrorMapper.Map(status, reason, $"download the output of job '{requestId}'", requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
             return error;

@@ -15,12 +15,10 @@ namespace Segmind.Client
     /// </summary>
     public sealed partial class SegmindClient : IDisposable
     {
-        private static readonly Func<TimeSpan> DefaultClock = MonotonicClock();
-
         private readonly SegmindClientOptions _options;
         private readonly RetryLoop _retry;
         private readonly Func<TimeSpan, CancellationToken, Task> _delay;
-        private readonly Func<TimeSpan> _clock;
+        private readonly TimeProvider _time;
         private readonly IJobStatusSource _statusSource;
         private ResolvedBaseUri? _resolvedBase;
         private int _disposed;
@@ -30,13 +28,15 @@ namespace Segmind.Client
         {
         }
 
-        /// <summary>With an injected delay and monotonic clock, so retries can be tested without sleeping (waits run on the shared poller's own clock).</summary>
+        /// <summary>With an injected delay (tests of the retry bounds); every other wait runs on <see cref="SegmindClientOptions.TimeProvider"/>.</summary>
         internal SegmindClient(SegmindClientOptions options, Func<TimeSpan, CancellationToken, Task>? delay, Func<TimeSpan>? clock)
         {
             _options = options ?? throw new ArgumentNullException(nameof(options));
-            _delay = delay ?? Task.Delay;
-            _clock = clock ?? DefaultClock;
-            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, _clock);
+            _time = options.TimeProvider ?? TimeProvider.System;
+            var time = _time;
+            _delay = delay ?? ((wait, token) => time.Delay(wait, token));
+            var started = time.GetTimestamp();
+            _retry = new RetryLoop(() => _options.Retry ?? new RetryOptions(), _delay, clock ?? (() => time.GetElapsedTime(started)));
             _statusSource = new SegmindClientJobStatusSource(this);
         }
 
@@ -83,6 +83,7 @@ namespace Segmind.Client
             {
                 Content = () => JsonContent(body),
                 Timeout = _options.RequestTimeout,
+                Time = _time,
                 BeginSending = stages is null ? null : (Func<IDisposable?>)stages.BeginSending,
             };
 
@@ -105,6 +106,7 @@ namespace Segmind.Client
                 UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
@@ -126,6 +128,7 @@ namespace Segmind.Client
                 UriField = field,
                 RequestId = job.RequestId,
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: IsFailedJobAnswer, cancellationToken).ConfigureAwait(false);
@@ -167,7 +170,7 @@ namespace Segmind.Client
                 }
 
                 var schedule = _options.PollSchedule ?? PollSchedule.Default;
-                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri());
+                var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time);
                 var deadline = poller.DeadlineAfter(limit);
                 return poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress);
             }
@@ -187,6 +190,7 @@ namespace Segmind.Client
             var call = new ApiCall(HttpMethod.Get, new Uri(BaseUri(), "v1/get-user-credits"), RequestKind.Credits, "read the credit balance")
             {
                 Timeout = _options.RequestTimeout,
+                Time = _time,
             };
 
             var response = await CallAsync(call, isSubmit: false, acceptStatus: null, cancellationToken).ConfigureAwait(false);
@@ -272,7 +276,7 @@ namespace Segmind.Client
             TimeSpan? retryAfter = null;
             if (status == 429 || status == 503)
             {
-                retryAfter = RetryAfter.FromHeaders(response.Headers, DateTimeOffset.UtcNow, HintCap());
+                retryAfter = RetryAfter.FromHeaders(response.Headers, Now(), HintCap());
             }
 
             if (status == 429)
@@ -292,6 +296,7 @@ namespace Segmind.Client
 
             var error = ErrorMapper.Map(status, response.Reason, call.Action, requestId, serverMessage, retryAfter);
             error.RetryAfterHint = retryAfter;
+            _options.BatchStop?.Observe(error, call.Kind);
             return error;
         }
 
@@ -412,7 +417,11 @@ namespace Segmind.Client
             public Uri Uri { get; }
         }
 
-        private IRequestGate Gate(ApiKey key) => _options.RequestGate ?? RequestGateRegistry.Shared(key, BaseUri());
+        private IRequestGate Gate(ApiKey key)
+        {
+            var gate = _options.RequestGate ?? RequestGateRegistry.Get(key, BaseUri(), _time);
+            return _options.BatchStop is BatchStop stop ? stop.Guard(gate) : gate;
+        }
 
         private long MaxResponseBytes() => _options.MaxResponseBytes > 0 ? _options.MaxResponseBytes : 16L * 1024 * 1024;
 
@@ -450,7 +459,10 @@ namespace Segmind.Client
             return KeyRedactor.For(key).Clean(text);
         }
 
-        private static DateTimeOffset Now() => DateTimeOffset.UtcNow;
+        private DateTimeOffset Now() => _time.GetUtcNow();
+
+        /// <summary>The clock every wait of this client runs on.</summary>
+        internal TimeProvider Time => _time;
 
         internal static string Describe(TimeSpan value) =>
             value.TotalSeconds < 120 ? ErrorMapper.Seconds(value) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
@@ -461,12 +473,6 @@ namespace Segmind.Client
             {
                 throw new ObjectDisposedException(nameof(SegmindClient));
             }
-        }
-
-        private static Func<TimeSpan> MonotonicClock()
-        {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            return () => watch.Elapsed;
         }
     }
 }

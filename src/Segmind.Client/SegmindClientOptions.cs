@@ -45,6 +45,19 @@ namespace Segmind.Client
         public IRequestGate? RequestGate { get; set; }
 
         /// <summary>
+        /// The clock behind every delay, timeout, poll, token bucket, pause and back-off of this client. Null is the
+        /// real clock; a <see cref="ScaledTimeProvider"/> matches an emulator run with a time scale, a fake clock makes
+        /// tests deterministic. Clients with different clocks never share a request gate or a poller.
+        /// </summary>
+        public TimeProvider? TimeProvider { get; set; }
+
+        /// <summary>
+        /// The batch this client works for: a 401/403 stops every further request, a 406 (insufficient credits) every
+        /// further submit (see <see cref="Segmind.Client.BatchStop"/>). Null: each request stands alone.
+        /// </summary>
+        public BatchStop? BatchStop { get; set; }
+
+        /// <summary>
         /// Hosts besides <see cref="BaseUri"/>'s that job status and result addresses may name (each compared by
         /// scheme, host and port). Addresses on any other host are ignored: the key goes only to these hosts.
         /// </summary>

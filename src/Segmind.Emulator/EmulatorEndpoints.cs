@@ -109,14 +109,11 @@ internal static class EmulatorEndpoints
         };
         if (view.State == JobState.Failed)
         {
-            // As the API serves it: the outcome and its reason, no metrics.
+            // The outcome and its reason, with the times it spent queued and running (clients plan with them).
             body["error"] = view.Error;
-            body["metrics"] = new Dictionary<string, object?>();
         }
-        else
-        {
-            body["metrics"] = Metrics(view, state.Clock.Now, null);
-        }
+
+        body["metrics"] = Metrics(view, state.Clock.Now, null);
 
         await HttpHelpers.WriteJsonAsync(context, view.State == JobState.Failed ? 422 : 200, body).ConfigureAwait(false);
     }
@@ -139,7 +136,7 @@ internal static class EmulatorEndpoints
                 ["status"] = "FAILED",
                 ["request_id"] = view.RequestId,
                 ["error"] = view.Error,
-                ["metrics"] = new Dictionary<string, object?>(),
+                ["metrics"] = Metrics(view, state.Clock.Now, null),
             }).ConfigureAwait(false);
             return;
         }

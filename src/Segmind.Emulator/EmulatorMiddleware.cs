@@ -38,7 +38,7 @@ internal static class EmulatorMiddleware
         {
             case FaultAction.RateLimit:
                 counters.CountFault(FaultKind.RateLimit);
-                await HttpHelpers.WriteRateLimitedAsync(context, TimeSpan.FromSeconds(decision.RetryAfterSeconds), "Rate limit exceeded", decision.RetryAfterStyle).ConfigureAwait(false);
+                await HttpHelpers.WriteRateLimitedAsync(context, TimeSpan.FromSeconds(decision.RetryAfterSeconds), "Rate limit exceeded", HintNow(state), decision.RetryAfterStyle).ConfigureAwait(false);
                 counters.CountResponse(429);
                 return;
             case FaultAction.ServerError:
@@ -52,7 +52,7 @@ internal static class EmulatorMiddleware
                 return;
         }
 
-        if (IsApi(endpointGroup) && !await AdmitAsync(context, state).ConfigureAwait(false))
+        if (IsApi(endpointGroup) && !await AdmitAsync(context, state, endpointGroup).ConfigureAwait(false))
         {
             counters.CountResponse(context.Response.StatusCode);
             return;
@@ -83,7 +83,7 @@ internal static class EmulatorMiddleware
     }
 
     /// <summary>API key (401/403) and the per-key rate limit (429). Answers a refusal itself and returns false.</summary>
-    private static async Task<bool> AdmitAsync(HttpContext context, EmulatorState state)
+    private static async Task<bool> AdmitAsync(HttpContext context, EmulatorState state, EndpointGroup group)
     {
         var options = state.Options;
         var key = context.Request.Headers[EmulatorEndpoints.ApiKeyHeader].ToString().Trim();
@@ -101,15 +101,21 @@ internal static class EmulatorMiddleware
             return false;
         }
 
-        if (!state.RateLimiter.TryAcquire(key, options.RequestsPerMinute, state.Clock.Now, out var retryAfterEmulated))
+        var counted = options.RateLimitedEndpoints is not { Count: > 0 } only || only.Contains(group);
+        if (counted && !state.RateLimiter.TryAcquire(key, options.RequestsPerMinute, state.Clock.Now, out var retryAfterEmulated))
         {
-            await HttpHelpers.WriteRateLimitedAsync(context, state.Clock.ToReal(retryAfterEmulated), "Rate limit exceeded").ConfigureAwait(false);
+            var hint = options.HintsInEmulatedTime ? TimeSpan.FromSeconds(retryAfterEmulated) : state.Clock.ToReal(retryAfterEmulated);
+            await HttpHelpers.WriteRateLimitedAsync(context, hint, "Rate limit exceeded", HintNow(state)).ConfigureAwait(false);
             return false;
         }
 
         context.Items[EmulatorEndpoints.ApiKeyItem] = key;
         return true;
     }
+
+    /// <summary>The clock Retry-After dates and x-rate-limit-reset-at-utc are stated on.</summary>
+    private static DateTimeOffset HintNow(EmulatorState state) =>
+        state.Options.HintsInEmulatedTime ? state.Clock.EmulatedUtcNow : DateTimeOffset.UtcNow;
 
     private static Task WriteServerErrorAsync(HttpContext context, int statusCode)
     {

@@ -38,6 +38,15 @@ public sealed class EmulatorOptions
     [Description("Jobs processed at once; the rest wait in line.")]
     public int Workers { get; set; } = 4;
 
+    /// <summary>Where <see cref="RetentionSeconds"/> is counted from: <see cref="RetentionStart.Submission"/> (Segmind's rule, the default) or completion.</summary>
+    public RetentionStart RetentionFrom { get; set; } = RetentionStart.Submission;
+
+    /// <summary>
+    /// The endpoint groups <see cref="RequestsPerMinute"/> counts and refuses; null or empty means every API request
+    /// (submit, status, result, sync, credits, upload), as Segmind's per-account budget does.
+    /// </summary>
+    public List<EndpointGroup>? RateLimitedEndpoints { get; set; }
+
     [Description("Emulated seconds a job stays QUEUED before a worker may take it.")]
     public double QueueSeconds { get; set; } = 10;
 
@@ -49,6 +58,12 @@ public sealed class EmulatorOptions
 
     [Description("Real seconds per emulated second: 0.01 turns a 400 s job into 4 s.")]
     public double TimeScale { get; set; } = 1.0;
+
+    /// <summary>
+    /// State 429 hints (<c>Retry-After</c>, <c>x-rate-limit-reset-at-utc</c>) in emulated time instead of real time,
+    /// for a client that runs on the same scaled clock (a ScaledTimeProvider started at the emulator's emulated time).
+    /// </summary>
+    public bool HintsInEmulatedTime { get; set; }
 
     [Description("A prompt containing this text makes the job end FAILED after processing.")]
     public string FailPromptMarker { get; set; } = "[fail]";
@@ -88,6 +103,16 @@ public sealed class EmulatorOptions
         if (UploadUrlsField is not ("file_urls" or "urls")) return "UploadUrlsField must be file_urls or urls.";
         return null;
     }
+}
+
+/// <summary>Where a job's retention window starts.</summary>
+public enum RetentionStart
+{
+    /// <summary>At submission: a job that takes longer than the window is gone when it ends (Segmind's documented rule).</summary>
+    Submission,
+
+    /// <summary>At completion (or failure).</summary>
+    Completion,
 }
 
 /// <summary>The endpoint groups that are counted and can be faulted separately.</summary>

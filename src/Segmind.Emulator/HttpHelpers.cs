@@ -27,11 +27,12 @@ internal static class HttpHelpers
     /// <summary>HTTP-date-free UTC stamp with milliseconds, as <c>x-rate-limit-reset-at-utc</c> carries it.</summary>
     public static string UtcStamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    public static async Task WriteRateLimitedAsync(HttpContext context, TimeSpan retryAfter, string message, RetryAfterStyle style = RetryAfterStyle.Seconds)
+    /// <summary>A 429 with its hints; <c>now</c> is the clock they are stated on (real, or emulated with HintsInEmulatedTime).</summary>
+    public static async Task WriteRateLimitedAsync(HttpContext context, TimeSpan retryAfter, string message, DateTimeOffset now, RetryAfterStyle style = RetryAfterStyle.Seconds)
     {
         // Whole seconds, rounded up and at least 1, so a client that waits as told is never early.
         var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
-        var resetAt = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(Math.Max(retryAfter.TotalSeconds, 0));
+        var resetAt = now + TimeSpan.FromSeconds(Math.Max(retryAfter.TotalSeconds, 0));
         var headers = context.Response.Headers;
         switch (style)
         {
@@ -41,7 +42,7 @@ internal static class HttpHelpers
                 break;
             case RetryAfterStyle.HttpDate:
                 // HTTP-dates have whole seconds: round up so the date is not before the real reset.
-                headers["Retry-After"] = DateTimeOffset.UtcNow.AddSeconds(seconds + 1).ToString("R", CultureInfo.InvariantCulture);
+                headers["Retry-After"] = now.AddSeconds(seconds + 1).ToString("R", CultureInfo.InvariantCulture);
                 headers["x-rate-limit-reset-at-utc"] = UtcStamp(resetAt);
                 break;
             case RetryAfterStyle.ResetHeaderOnly:

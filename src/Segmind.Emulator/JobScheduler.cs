@@ -266,11 +266,19 @@ internal sealed class JobScheduler : IAsyncDisposable
     {
         job.State = job.FailureReason is null ? JobState.Completed : JobState.Failed;
         job.FinishedAt = at;
-        job.ExpiresAt = at + Math.Max(0, _options.RetentionSeconds);
+        // Segmind keeps status and results for an hour after submission: a job that ends after its window closes is
+        // dropped the moment it ends (paid and lost). RetentionFrom = Completion counts from the end instead.
+        var retention = Math.Max(0, _options.RetentionSeconds);
+        job.ExpiresAt = _options.RetentionFrom == RetentionStart.Completion ? at + retention : Math.Max(at, job.SubmittedAt + retention);
         _retained.Enqueue(job, job.ExpiresAt);
         job.Publish();
         _counters.CountFinished(job.Id, job.State == JobState.Failed, _clock.WallTimeOf(at));
         job.Finished.TrySetResult(job.View);
+        if (job.ExpiresAt <= at && _options.RetentionFrom == RetentionStart.Submission)
+        {
+            // Its window closed while it was still queued or running: gone the moment it ends.
+            Remove(job);
+        }
     }
 
     private void Remove(Job job)

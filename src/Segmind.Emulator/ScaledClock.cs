@@ -12,6 +12,7 @@ public sealed class ScaledClock
     private sealed record Anchor(long RealTimestamp, double EmulatedSeconds, double Scale);
 
     private readonly Func<double> _scale;
+    private readonly DateTimeOffset _origin = DateTimeOffset.UtcNow;
     private Anchor _anchor;
 
     public ScaledClock(Func<double> scale)
@@ -19,6 +20,12 @@ public sealed class ScaledClock
         _scale = scale;
         _anchor = new Anchor(Stopwatch.GetTimestamp(), 0, Sanitize(scale()));
     }
+
+    /// <summary>
+    /// Emulated wall-clock time: the real time the clock started plus the emulated seconds since. A client on a
+    /// scaled clock that starts at this instant with the same scale reads the same time as the emulator.
+    /// </summary>
+    public DateTimeOffset EmulatedUtcNow => _origin.AddTicks((long)(Now * TimeSpan.TicksPerSecond));
 
     /// <summary>The current real seconds per emulated second.</summary>
     public double Scale => Sanitize(_scale());

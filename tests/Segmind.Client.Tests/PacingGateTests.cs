@@ -139,60 +139,6 @@ public sealed class PacingGateTests
     }
 
     [Fact]
-    public void RateLimitLowersTheRateThenSuccessesBringItBackSlowly()
-    {
-        var clock = new ManualClock();
-        using var gate = new RequestGate(new RequestGateOptions { RequestsPerMinute = 20, ThrottleLimit = 100 }, clock);
-
-        gate.ReportRateLimited(TimeSpan.FromSeconds(1));
-        Assert.Equal(20 * RequestGate.DecreaseFactor, gate.EffectiveRequestsPerMinute!.Value, 6);
-
-        // Reports that arrive during the pause come from the same burst: no second decrease.
-        gate.ReportRateLimited(TimeSpan.FromSeconds(1));
-        gate.ReportRateLimited(null);
-        Assert.Equal(14, gate.EffectiveRequestsPerMinute!.Value, 6);
-
-        clock.Advance(TimeSpan.FromSeconds(5));
-        gate.ReportRateLimited(TimeSpan.FromSeconds(1));
-        Assert.Equal(9.8, gate.EffectiveRequestsPerMinute!.Value, 6);
-
-        // A run of successes adds one request a minute, up to the configured rate and no further.
-        var rates = new List<double>();
-        var completed = 0;
-        Task<IDisposable>? pending = null;
-        clock.AdvanceInSteps(TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(1), () =>
-        {
-            pending ??= gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask();
-            if (pending.IsCompletedSuccessfully)
-            {
-                pending.Result.Dispose();
-                pending = null;
-                completed++;
-                rates.Add(gate.EffectiveRequestsPerMinute!.Value);
-            }
-        });
-
-        Assert.Equal(10.8, rates[RequestGate.RecoveryRun - 1], 6);
-        Assert.Equal(20, gate.EffectiveRequestsPerMinute!.Value, 6);
-        Assert.True(rates.Zip(rates.Skip(1)).All(pair => pair.Second >= pair.First && pair.Second - pair.First <= RequestGate.RecoveryStep + 1e-9));
-        Assert.True(completed > 100);
-    }
-
-    [Fact]
-    public void EffectiveRateNeverDropsBelowOneAMinute()
-    {
-        var clock = new ManualClock();
-        using var gate = new RequestGate(new RequestGateOptions { RequestsPerMinute = 5 }, clock);
-        for (var i = 0; i < 20; i++)
-        {
-            gate.ReportRateLimited(TimeSpan.FromSeconds(1));
-            clock.Advance(TimeSpan.FromSeconds(2));
-        }
-
-        Assert.Equal(RequestGateOptions.MinimumRequestsPerMinute, gate.EffectiveRequestsPerMinute);
-    }
-
-    [Fact]
     public void WithoutRetryAfterTheGateBacksOffByDoublingAndResetsAfterSuccesses()
     {
         var clock = new ManualClock();
@@ -216,24 +162,6 @@ public sealed class PacingGateTests
 
         gate.ReportRateLimited(null);
         Assert.Equal(TimeSpan.FromSeconds(2), gate.PausedUntil!.Value - clock.UtcNow);
-    }
-
-    [Fact]
-    public void AnUnlimitedGateLearnsARateBelowWhatItSentWhenRefused()
-    {
-        var clock = new ManualClock();
-        using var gate = new RequestGate(new RequestGateOptions { ThrottleLimit = 100 }, clock);
-        Assert.Null(gate.EffectiveRequestsPerMinute);
-        for (var i = 0; i < 30; i++)
-        {
-            GrantedAtOnce(gate.EnterAsync(RequestKind.Status, CancellationToken.None)).Dispose();
-            clock.Advance(TimeSpan.FromSeconds(1));
-        }
-
-        // 30 requests over 30 seconds: it was sending 60 a minute, so it settles below that.
-        gate.ReportRateLimited(TimeSpan.FromSeconds(5));
-        Assert.Equal(60 * RequestGate.DecreaseFactor, gate.EffectiveRequestsPerMinute!.Value, 6);
-        Assert.Null(gate.GetStatus().ConfiguredRequestsPerMinute);
     }
 
     [Fact]

@@ -3,10 +3,10 @@ using Segmind.Client;
 namespace Segmind.Client.Tests;
 
 /// <summary>
-/// A clock that only moves when a test says so. Timers fire in due order, inline, with the clock set to their due
+/// A <see cref="TimeProvider"/> that only moves when a test says so. Timers fire in due order, inline, with the clock set to their due
 /// time: a discrete-event simulation, so minutes of pacing and polling run in milliseconds and deterministically.
 /// </summary>
-internal sealed class ManualClock : SchedulerClock
+internal sealed class ManualClock : TimeProvider
 {
     private readonly object _lock = new();
     private readonly List<ManualTimer> _timers = new();
@@ -17,7 +17,13 @@ internal sealed class ManualClock : SchedulerClock
         _now = start ?? new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
     }
 
-    public override DateTimeOffset UtcNow
+    public override DateTimeOffset GetUtcNow() => UtcNow;
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => UtcNow.UtcTicks;
+
+    public DateTimeOffset UtcNow
     {
         get
         {
@@ -28,14 +34,15 @@ internal sealed class ManualClock : SchedulerClock
         }
     }
 
-    public override ISchedulerTimer CreateTimer(Action callback)
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new ManualTimer(this, callback);
+        var timer = new ManualTimer(this, () => callback(state));
         lock (_lock)
         {
             _timers.Add(timer);
         }
 
+        timer.Change(dueTime, period);
         return timer;
     }
 
@@ -91,7 +98,8 @@ internal sealed class ManualClock : SchedulerClock
         }
     }
 
-    private sealed class ManualTimer : ISchedulerTimer
+    /// <summary>One-shot: a period is not needed by the code under test and is ignored.</summary>
+    private sealed class ManualTimer : ITimer
     {
         private readonly ManualClock _clock;
 
@@ -106,12 +114,20 @@ internal sealed class ManualClock : SchedulerClock
         /// <summary>When it fires next; null when not armed. Guarded by the clock's lock.</summary>
         public DateTimeOffset? Due { get; set; }
 
-        public void Schedule(TimeSpan dueIn)
+        public bool Change(TimeSpan dueTime, TimeSpan period)
         {
             lock (_clock._lock)
             {
-                Due = _clock._now + (dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn);
+                Due = dueTime == Timeout.InfiniteTimeSpan ? null : _clock._now + (dueTime < TimeSpan.Zero ? TimeSpan.Zero : dueTime);
             }
+
+            return true;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return default;
         }
 
         public void Dispose()

@@ -67,19 +67,28 @@ public sealed class PollerEmulatorTests : IClassFixture<EmulatorFixture>
     [Fact]
     public async Task AGateWithoutALimitLearnsTheServersLimitAndNoRowFails()
     {
-        // 5 requests an emulated minute at 1 emulated second = 10 ms: about 8 a real second, far below what the
-        // client sends on loopback even on a busy machine (the submits go 4 at a time), so the emulator refuses and
-        // the gate must slow down rather than fail rows.
+        // 5 requests an emulated minute, far below what the client sends on loopback (the submits go 4 at a time),
+        // so the emulator refuses and the gate must slow down rather than fail rows. Client and emulator share one
+        // scaled clock (1 emulated second = 10 ms), so pauses, polls and retention agree.
         _emulator.Server.Options.RequestsPerMinute = 5;
         _emulator.Server.Reset();
+        var time = _emulator.SharedScaledClock();
 
-        using var gate = new RequestGate(new RequestGateOptions { ThrottleLimit = 4 });
-        using var client = _emulator.CreateClient(gate, options => options.Retry.MaxAttempts = 6);
+        using var gate = new RequestGate(new RequestGateOptions { ThrottleLimit = 4 }, time);
+        using var client = _emulator.CreateClient(gate, options =>
+        {
+            options.Retry.MaxAttempts = 6;
+            options.Retry.MaxDelay = TimeSpan.FromSeconds(60);
+            options.Retry.MaxTotal = TimeSpan.FromMinutes(30);
+            options.PollSchedule = PollSchedule.Default;
+            options.RequestTimeout = TimeSpan.FromHours(1);
+            options.TimeProvider = time;
+        });
         using var poller = new JobPoller(client);
 
         var jobs = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => client.SubmitAsync(TestClientOptions.Request("limited " + i))));
 
-        var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+        var deadline = time.GetUtcNow().AddMinutes(50);
         var results = await Task.WhenAll(jobs.Select(job => poller.Track(job.ToReference(), client.Options.PollSchedule, deadline)))
             .WaitAsync(TimeSpan.FromMinutes(2));
 
@@ -90,5 +99,6 @@ public sealed class PollerEmulatorTests : IClassFixture<EmulatorFixture>
         _output.WriteLine("gate: " + status + "; emulator refused " + _emulator.Server.Counters.RateLimitedResponses + " of " + _emulator.Server.Counters.TotalRequests);
         Assert.True(status.RateLimitedCount > 0);
         Assert.NotNull(status.EffectiveRequestsPerMinute);
+        Assert.InRange(gate.LearnedRequestsPerMinute!.Value, 1, 10);
     }
 }

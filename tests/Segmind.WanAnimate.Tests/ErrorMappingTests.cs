@@ -66,20 +66,37 @@ public sealed class ErrorMappingTests : IClassFixture<AccountsEmulatorFixture>
     }
 
     [Fact]
-    public void Exhausted_credits_are_InsufficientCredits_quota_errors_per_row()
+    public void Exhausted_credits_stop_submitting_with_one_InsufficientCredits_error_giving_the_figures()
     {
         _emulator.Server.SetCredits(AccountsEmulatorFixture.PoorKey, 0);
         using var session = _emulator.OpenSession(apiKey: AccountsEmulatorFixture.PoorKey);
 
-        var result = session.Run("1..2 | ForEach-Object { [pscustomobject]@{ InputVideo = 'https://media.example.com/in.mp4'; ReferenceImage = 'https://media.example.com/face.png'; Prompt = \"poor $_\" } } | New-WanAnimateJob");
+        var result = session.Run("1..50 | ForEach-Object { [pscustomobject]@{ InputVideo = 'https://media.example.com/in.mp4'; ReferenceImage = 'https://media.example.com/face.png'; Prompt = \"poor $_\" } } | New-WanAnimateJob");
 
-        Assert.Equal(2, result.Errors.Count);
-        Assert.All(result.Errors, e => Assert.StartsWith("WanAnimate.InsufficientCredits", e.FullyQualifiedErrorId));
-        Assert.All(result.Errors, e => Assert.Equal(ErrorCategory.QuotaExceeded, e.CategoryInfo.Category));
-        Assert.Contains(result.Errors, e => e.ToString().StartsWith("Row 1:", StringComparison.Ordinal));
-        Assert.Contains(result.Errors, e => e.ToString().StartsWith("Row 2:", StringComparison.Ordinal));
-        Assert.All(result.Errors, e => Assert.IsType<PSObject>(e.TargetObject));
+        // One error for the batch, not one per row; only the submits already in flight (4 by default) were sent.
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("WanAnimate.InsufficientCredits", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.QuotaExceeded, error.CategoryInfo.Category);
+        Assert.Contains("balance is now 0 credits", error.ToString());
+        Assert.Contains("50 row(s) were not submitted", error.ToString());
+        Assert.IsType<PSObject>(error.TargetObject);
+        Assert.False(string.IsNullOrEmpty(error.ErrorDetails?.RecommendedAction));
         Assert.Equal(0, _emulator.Server.Counters.AcceptedSubmits);
+        Assert.InRange(_emulator.Server.Counters.Requests(EndpointGroup.Submit), 1, 4);
+    }
+
+    [Fact]
+    public void A_wrong_key_on_a_thousand_rows_is_one_terminating_error_after_the_requests_in_flight()
+    {
+        using var session = _emulator.OpenSession(apiKey: "not-a-valid-key");
+
+        var result = session.Run("1..1000 | ForEach-Object { [pscustomobject]@{ InputVideo = 'https://media.example.com/in.mp4'; ReferenceImage = 'https://media.example.com/face.png'; Prompt = \"row $_\" } } | New-WanAnimateJob; 'after'");
+
+        var errors = result.Errors.Concat(result.Terminating == null ? Array.Empty<ErrorRecord>() : new[] { result.Terminating.ErrorRecord }).ToList();
+        var error = Assert.Single(errors);
+        Assert.StartsWith("WanAnimate.Unauthorized", error.FullyQualifiedErrorId);
+        Assert.Contains("nothing further was sent", error.ToString());
+        Assert.InRange(_emulator.Server.Counters.TotalRequests, 1, 4);
     }
 
     [Fact]

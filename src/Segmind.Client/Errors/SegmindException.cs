@@ -171,4 +171,28 @@ namespace Segmind.Client
 
         public override string ErrorId => "SubmitOutcomeUnknown";
     }
+
+    /// <summary>
+    /// Not sent: an earlier answer of this batch (<see cref="Cause"/>: a 401/403, or a 406 for submits) means this
+    /// request would be refused the same way. See <see cref="BatchStop"/>.
+    /// </summary>
+    public sealed class SegmindBatchStoppedException : SegmindException
+    {
+        public SegmindBatchStoppedException(SegmindException cause)
+            : base(
+                "Not sent: the batch stopped after an earlier answer. " + (cause ?? throw new ArgumentNullException(nameof(cause))).Message,
+                cause.StatusCode,
+                null,
+                cause.ServerMessage,
+                cause)
+        {
+            Cause = cause;
+        }
+
+        /// <summary>The answer that stopped the batch.</summary>
+        public SegmindException Cause { get; }
+
+        /// <summary>The cause's meaning: a request held back by a wrong key is published as that key's error.</summary>
+        public override string ErrorId => Cause.ErrorId;
+    }
 }

@@ -37,6 +37,9 @@ namespace Segmind.Client.Http
 
         public TimeSpan Timeout { get; set; }
 
+        /// <summary>The clock <see cref="Timeout"/> is measured on (the client's <see cref="SegmindClientOptions.TimeProvider"/>).</summary>
+        public TimeProvider? Time { get; set; }
+
         /// <summary>The job this call concerns, for messages and exceptions.</summary>
         public string? RequestId { get; set; }
 
@@ -116,12 +119,8 @@ namespace Segmind.Client.Http
             using (await gate.EnterAsync(call.Kind, cancellationToken).ConfigureAwait(false))
             using (call.BeginSending?.Invoke())
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (ClockDeadline.CancelAfter(deadline, call.Timeout, call.Time))
             {
-                if (call.Timeout > TimeSpan.Zero && call.Timeout != System.Threading.Timeout.InfiniteTimeSpan)
-                {
-                    deadline.CancelAfter(call.Timeout);
-                }
-
                 try
                 {
                     using (var request = new HttpRequestMessage(call.Method, call.Uri))

@@ -12,13 +12,26 @@ namespace Segmind.Client
     /// </summary>
     /// <remarks>
     /// <para>
-    /// <b>Why a 429 slows everything down.</b> <see cref="ReportRateLimited"/> holds back every new request until the
-    /// server's <c>Retry-After</c> (or the gate's own back-off: 2 s doubling to 60 s, reset after a run of
-    /// successes) and multiplies the effective rate by 0.7 (never below 1 a minute; a gate without a configured rate
-    /// takes 0.7 times the rate it was actually sending over the last minute). After every 10 requests that
-    /// end without a 429 the rate climbs back by 1 a minute, up to the configured rate. A batch therefore settles
-    /// just below the account's real limit instead of failing rows. Reports that arrive while a pause is already
-    /// running belong to the same burst (requests that were in flight together) and only extend the pause.
+    /// <b>A 429 pauses; only a budget lowers the rate.</b> <see cref="ReportRateLimited"/> holds back every new request
+    /// of the account until the server's <c>Retry-After</c> / <c>x-rate-limit-reset-at-utc</c> (capped at 10 minutes), or
+    /// the gate's own back-off when the server gives no hint (2 s doubling to 60 s, reset after a run of successes).
+    /// Reports that arrive while a pause is running belong to the same burst (requests that were in flight together)
+    /// and only extend it. One 429 changes nothing else: a <c>Retry-After: 1</c> is a one-second pause, not a budget.
+    /// </para>
+    /// <para>
+    /// The rate is cut only when 429s persist at the current rate: a second burst within a minute, or any 429 once the
+    /// rate has climbed above a budget learned earlier. The cut is to 95 % of what the server <i>accepted</i> over the
+    /// last minute (answers minus 429s): that count is the budget as the server enforces it, so one cut lands just
+    /// under it instead of halving blindly. The configured rate (<see cref="RequestGateOptions.RequestsPerMinute"/>) is
+    /// a ceiling the gate never exceeds. A cut is checked: when 429s keep arriving at the same share after it (random
+    /// refusals, another client of the account), it did not help, so the previous rate comes back at once and no cut
+    /// is made for 5 minutes; pauses still honour every 429.
+    /// </para>
+    /// <para>
+    /// <b>Recovery.</b> After a minute without a 429 a cut rate climbs ×1.2 every 10 s up to the ceiling (from half
+    /// the rate, back in 40 s more). Against a real budget that probe meets a 429 within seconds of passing it, and
+    /// that single 429 (above the learned budget) cuts at once: about one 429 every 70–80 s while the gate sends at
+    /// 95–100 % of the budget.
     /// </para>
     /// <para>
     /// <b>Who goes first.</b> Waiters are served first come, first served within three classes: result fetches
@@ -31,14 +44,8 @@ namespace Segmind.Client
     /// </remarks>
     public sealed class RequestGate : IRequestGate, IDisposable
     {
-        /// <summary>Multiplicative decrease applied to the effective rate on a 429.</summary>
-        public const double DecreaseFactor = 0.7;
-
-        /// <summary>Requests that must end without a 429 before the rate climbs by <see cref="RecoveryStep"/>.</summary>
+        /// <summary>Requests that must end without a 429 before the gate's own back-off starts again from 2 s.</summary>
         public const int RecoveryRun = 10;
-
-        /// <summary>Requests a minute regained after each run of <see cref="RecoveryRun"/> successes.</summary>
-        public const double RecoveryStep = 1;
 
         internal static readonly TimeSpan InitialBackoff = TimeSpan.FromSeconds(2);
         internal static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
@@ -50,8 +57,9 @@ namespace Segmind.Client
         private const double TokenEpsilon = 1e-9;
 
         private readonly object _lock = new object();
-        private readonly SchedulerClock _clock;
-        private readonly ISchedulerTimer _timer;
+        private readonly RateLearner _learner = new RateLearner();
+        private readonly TimeProvider _clock;
+        private readonly ClockTimer _timer;
 
         private readonly LinkedList<Waiter> _results = new LinkedList<Waiter>();
         private readonly LinkedList<Waiter> _polls = new LinkedList<Waiter>();
@@ -71,25 +79,22 @@ namespace Segmind.Client
         private long _rateLimitedCount;
         private bool _disposed;
 
-        // Requests started in each of the last 60 seconds: the observed rate, used to pick a rate after a 429 on an unlimited gate.
-        private readonly int[] _startsPerSecond = new int[60];
-        private readonly long[] _startsSecond = new long[60];
-
         /// <summary>A gate with these options (null: unlimited rate, the default in-flight limit).</summary>
         public RequestGate(RequestGateOptions? options = null)
-            : this(options, SystemSchedulerClock.Instance)
+            : this(options, TimeProvider.System)
         {
         }
 
-        internal RequestGate(RequestGateOptions? options, SchedulerClock clock)
+        /// <summary>A gate that measures time on <paramref name="clock"/> (a scaled clock for dry runs, a fake one in tests).</summary>
+        public RequestGate(RequestGateOptions? options, TimeProvider clock)
         {
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _options = (options ?? new RequestGateOptions()).Clone();
             _options.Validate();
             _effectiveRpm = _options.LimitOrNull;
-            _lastRefill = clock.UtcNow;
+            _lastRefill = clock.GetUtcNow();
             _tokens = _effectiveRpm is double rpm ? _options.BurstFor(rpm) : 0;
-            _timer = clock.CreateTimer(OnTimer);
+            _timer = new ClockTimer(clock, OnTimer);
         }
 
         /// <summary>A copy of the options in force.</summary>
@@ -118,7 +123,7 @@ namespace Segmind.Client
             copy.Validate();
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 RefillLocked(now);
                 var wasUnlimited = _effectiveRpm is null;
                 _options = copy;
@@ -147,7 +152,7 @@ namespace Segmind.Client
                 ThrowIfDisposed();
                 if (_results.Count == 0 && _polls.Count == 0 && _submits.Count == 0)
                 {
-                    var now = _clock.UtcNow;
+                    var now = _clock.GetUtcNow();
                     if (CanGrantLocked(kind, now, out _))
                     {
                         return new ValueTask<IDisposable>(GrantLocked(kind, now));
@@ -186,7 +191,7 @@ namespace Segmind.Client
         {
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 _rateLimitedCount++;
                 _successRun = 0;
                 var newEpisode = now >= _pausedUntil;
@@ -212,16 +217,14 @@ namespace Segmind.Client
                     _pausedUntil = until;
                 }
 
-                if (newEpisode)
+                RefillLocked(now);
+                var before = _effectiveRpm;
+                _effectiveRpm = _learner.OnRateLimited(now, newEpisode, before, _options.LimitOrNull);
+                if (_effectiveRpm is double rate && before != rate)
                 {
-                    RefillLocked(now);
-                    var basis = _effectiveRpm ?? ObservedPerMinuteLocked(now);
-                    var reduced = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, basis * DecreaseFactor);
-                    _effectiveRpm = reduced;
-
                     // One token at the end of the pause lets the refused request go first; the rest follow at the new rate.
-                    _tokens = 1;
-                    _lastRefill = _pausedUntil;
+                    _tokens = before is null ? 1 : Math.Min(_tokens, 1);
+                    _lastRefill = _pausedUntil > now ? _pausedUntil : now;
                 }
             }
 
@@ -233,7 +236,7 @@ namespace Segmind.Client
         {
             lock (_lock)
             {
-                var now = _clock.UtcNow;
+                var now = _clock.GetUtcNow();
                 return new RequestGateStatus(
                     _options.ThrottleLimit,
                     _inFlight,
@@ -246,7 +249,19 @@ namespace Segmind.Client
             }
         }
 
-        /// <summary>The current effective rate a minute (null when unlimited); lower than configured after 429s.</summary>
+        /// <summary>Requests a minute the server accepted when the gate last cut its rate: the budget as learned (null before any cut).</summary>
+        public double? LearnedRequestsPerMinute
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _learner.LearnedBudget;
+                }
+            }
+        }
+
+        /// <summary>The current effective rate a minute (null when unlimited); lower than configured when 429s persist.</summary>
         public double? EffectiveRequestsPerMinute
         {
             get
@@ -265,7 +280,7 @@ namespace Segmind.Client
             {
                 lock (_lock)
                 {
-                    return _pausedUntil > _clock.UtcNow ? _pausedUntil : (DateTimeOffset?)null;
+                    return _pausedUntil > _clock.GetUtcNow() ? _pausedUntil : (DateTimeOffset?)null;
                 }
             }
         }
@@ -372,38 +387,7 @@ namespace Segmind.Client
             }
 
             _granted++;
-            var second = now.UtcTicks / TimeSpan.TicksPerSecond;
-            var index = (int)(second % _startsPerSecond.Length);
-            if (_startsSecond[index] != second)
-            {
-                _startsSecond[index] = second;
-                _startsPerSecond[index] = 0;
-            }
-
-            _startsPerSecond[index]++;
             return new Slot(this, holdsSlot);
-        }
-
-        /// <summary>
-        /// Requests started a minute lately: those of the last 60 seconds over the time they span (at least a second),
-        /// so a gate refused in its first seconds learns the rate it actually sent at, not a fraction of it.
-        /// </summary>
-        private double ObservedPerMinuteLocked(DateTimeOffset now)
-        {
-            var current = now.UtcTicks / TimeSpan.TicksPerSecond;
-            var total = 0;
-            var oldest = current;
-            for (var i = 0; i < _startsPerSecond.Length; i++)
-            {
-                if (current - _startsSecond[i] < _startsPerSecond.Length && _startsPerSecond[i] > 0)
-                {
-                    total += _startsPerSecond[i];
-                    oldest = Math.Min(oldest, _startsSecond[i]);
-                }
-            }
-
-            var spanSeconds = Math.Max(1.0, (now.UtcTicks - (oldest * TimeSpan.TicksPerSecond)) / (double)TimeSpan.TicksPerSecond);
-            return total * 60.0 / spanSeconds;
         }
 
         private void RefillLocked(DateTimeOffset now)
@@ -434,18 +418,22 @@ namespace Segmind.Client
                     _inFlight--;
                 }
 
+                var now = _clock.GetUtcNow();
+                _learner.OnAnswer(now);
                 _successRun++;
                 if (_successRun >= RecoveryRun)
                 {
                     _successRun = 0;
                     _nextOwnBackoff = InitialBackoff;
-                    var configured = _options.LimitOrNull;
-                    if (_effectiveRpm is double rpm && (configured is null || rpm < configured.Value))
-                    {
-                        RefillLocked(_clock.UtcNow);
-                        var raised = rpm + RecoveryStep;
-                        _effectiveRpm = configured is double cap && raised > cap ? cap : raised;
-                    }
+                }
+
+                var before = _effectiveRpm;
+                var after = _learner.Recover(now, before, _options.LimitOrNull);
+                if (after != before)
+                {
+                    RefillLocked(now);
+                    _effectiveRpm = after;
+                    RefillLocked(now);
                 }
             }
 
@@ -504,7 +492,7 @@ namespace Segmind.Client
                     }
 
                     var waiter = queue.First!.Value;
-                    var now = _clock.UtcNow;
+                    var now = _clock.GetUtcNow();
                     if (!CanGrantLocked(waiter.Kind, now, out var wakeAt))
                     {
                         if (wakeAt is DateTimeOffset due)

@@ -9,9 +9,9 @@ namespace Segmind.Client
     /// <para>
     /// Defaults (see <see cref="ForBaseUri"/>): for Segmind itself, <see cref="ThrottleLimit"/> = 4 and
     /// <see cref="RequestsPerMinute"/> = 20. Segmind publishes per-account limits between 5 and 50 requests a minute;
-    /// 20 sits inside the common tiers, keeps a 1,000-row batch moving, and on a 5-a-minute account the first 429s
-    /// lower the gate's effective rate (×0.7 each, about four steps from 20 to under 5) so the batch converges below
-    /// the limit instead of failing rows. Four requests in flight are enough to keep that rate busy even when one
+    /// 20 sits inside the common tiers and keeps a 1,000-row batch moving; it is a ceiling: on a 5-a-minute account
+    /// every 429 pauses the account until the server's reset time, and once 429s persist the gate learns the budget
+    /// from what the server accepted and sends just under it (see <see cref="RequestGate"/>), instead of failing rows. Four requests in flight are enough to keep that rate busy even when one
     /// answer is slow, without opening a burst of connections.
     /// </para>
     /// <para>

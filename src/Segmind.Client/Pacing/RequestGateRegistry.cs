@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Segmind.Client
 {
@@ -10,7 +11,7 @@ namespace Segmind.Client
     /// <remarks>
     /// A gate is created on first use with <see cref="RequestGateOptions.ForBaseUri"/>: 4 requests in flight and 20 a
     /// minute for Segmind (inside its published 5–50 a minute tiers; 429s slow it further on smaller tiers), no rate
-    /// limit for a loopback address (the local emulator). <see cref="Configure"/> changes the budget of that account,
+    /// limit for a loopback address (the local emulator). <see cref="Configure(ApiKey, Uri, int?, double?)"/> changes the budget of that account,
     /// for example from a cmdlet's <c>-ThrottleLimit</c> and <c>-RequestsPerMinute</c>. Gates live as long as the
     /// process: they only hold counters and waiting requests.
     /// </remarks>
@@ -18,23 +19,39 @@ namespace Segmind.Client
     {
         private static readonly ConcurrentDictionary<string, RequestGate> Gates = new ConcurrentDictionary<string, RequestGate>(StringComparer.Ordinal);
 
+        // Gates of clients on another clock (a scaled or fake one): never shared with real-time clients, and gone with their clock.
+        private static readonly ConditionalWeakTable<TimeProvider, ConcurrentDictionary<string, RequestGate>> OtherClocks = new ConditionalWeakTable<TimeProvider, ConcurrentDictionary<string, RequestGate>>();
+
         /// <summary>The shared gate for this key and base address (created on first use with the address's defaults).</summary>
         public static IRequestGate Shared(ApiKey key, Uri baseUri) => Get(key, baseUri);
 
         /// <summary>The shared gate for this key and base address, typed, for diagnostics and reconfiguration.</summary>
-        public static RequestGate Get(ApiKey key, Uri baseUri)
+        public static RequestGate Get(ApiKey key, Uri baseUri) => Get(key, baseUri, null);
+
+        /// <summary>The shared gate for this key and base address among clients on <paramref name="time"/> (null: the real clock).</summary>
+        public static RequestGate Get(ApiKey key, Uri baseUri, TimeProvider? time)
         {
             var name = GateName(key, baseUri);
-            return Gates.GetOrAdd(name, _ => new RequestGate(RequestGateOptions.ForBaseUri(baseUri)));
+            if (time is null || ReferenceEquals(time, TimeProvider.System))
+            {
+                return Gates.GetOrAdd(name, _ => new RequestGate(RequestGateOptions.ForBaseUri(baseUri)));
+            }
+
+            var gates = OtherClocks.GetValue(time, _ => new ConcurrentDictionary<string, RequestGate>(StringComparer.Ordinal));
+            return gates.GetOrAdd(name, _ => new RequestGate(RequestGateOptions.ForBaseUri(baseUri), time));
         }
 
         /// <summary>
         /// Sets the budget of this account and address: null leaves a setting as it is, <paramref name="requestsPerMinute"/>
         /// 0 means unlimited. Takes effect at once for requests already waiting. Returns the shared gate.
         /// </summary>
-        public static RequestGate Configure(ApiKey key, Uri baseUri, int? throttleLimit = null, double? requestsPerMinute = null)
+        public static RequestGate Configure(ApiKey key, Uri baseUri, int? throttleLimit = null, double? requestsPerMinute = null) =>
+            Configure(key, baseUri, null, throttleLimit, requestsPerMinute);
+
+        /// <summary>As <see cref="Configure(ApiKey, Uri, int?, double?)"/>, for the gate of clients on <paramref name="time"/>.</summary>
+        public static RequestGate Configure(ApiKey key, Uri baseUri, TimeProvider? time, int? throttleLimit, double? requestsPerMinute)
         {
-            var gate = Get(key, baseUri);
+            var gate = Get(key, baseUri, time);
             if (throttleLimit is null && requestsPerMinute is null)
             {
                 return gate;

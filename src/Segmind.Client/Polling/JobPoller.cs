@@ -40,8 +40,8 @@ namespace Segmind.Client
         private readonly object _lock = new object();
         private readonly IJobStatusSource? _source;
         private readonly JobPollerOptions _options;
-        private readonly SchedulerClock _clock;
-        private readonly ISchedulerTimer _timer;
+        private readonly TimeProvider _clock;
+        private readonly ClockTimer _timer;
         private readonly Random _random;
         private readonly DueQueue<Entry> _queue = new DueQueue<Entry>();
 
@@ -53,18 +53,19 @@ namespace Segmind.Client
         private bool _dispatching;
         private bool _disposed;
 
-        /// <summary>A poller that reads job states through <paramref name="client"/> (its retries and request gate).</summary>
+        /// <summary>A poller that reads job states through <paramref name="client"/> (its retries and request gate), on the client's clock.</summary>
         public JobPoller(SegmindClient client, JobPollerOptions? options = null)
-            : this(new SegmindClientJobStatusSource(client), options)
+            : this(new SegmindClientJobStatusSource(client), options, (client ?? throw new ArgumentNullException(nameof(client))).Time)
         {
         }
 
         public JobPoller(IJobStatusSource source, JobPollerOptions? options = null)
-            : this(source, options, SystemSchedulerClock.Instance)
+            : this(source, options, TimeProvider.System)
         {
         }
 
-        internal JobPoller(IJobStatusSource source, JobPollerOptions? options, SchedulerClock clock)
+        /// <summary>A poller whose schedule runs on <paramref name="clock"/> (a scaled clock for dry runs, a fake one in tests).</summary>
+        public JobPoller(IJobStatusSource source, JobPollerOptions? options, TimeProvider clock)
             : this(options, clock)
         {
             _source = source ?? throw new ArgumentNullException(nameof(source));
@@ -75,13 +76,13 @@ namespace Segmind.Client
         /// <c>Track</c> overload). The process-wide pollers of <see cref="JobPollerRegistry"/> are built this way, so
         /// they never keep a client beyond the waits it asked for.
         /// </summary>
-        internal JobPoller(JobPollerOptions? options, SchedulerClock clock)
+        internal JobPoller(JobPollerOptions? options, TimeProvider clock)
         {
             _options = options ?? new JobPollerOptions();
             _options.Validate();
             _clock = clock ?? throw new ArgumentNullException(nameof(clock));
             _random = _options.RandomSeed is int seed ? new Random(seed) : new Random();
-            _timer = clock.CreateTimer(Dispatch);
+            _timer = new ClockTimer(clock, Dispatch);
             _cancelEntry = CancelEntry;
         }
 
@@ -106,7 +107,7 @@ namespace Segmind.Client
         /// </summary>
         internal DateTimeOffset DeadlineAfter(TimeSpan limit)
         {
-            var now = _clock.UtcNow;
+            var now = _clock.GetUtcNow();
             if (limit == Timeout.InfiniteTimeSpan || limit.Ticks > DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks)
             {
                 return DateTimeOffset.MaxValue;
@@ -166,7 +167,7 @@ namespace Segmind.Client
                     throw new ObjectDisposedException(nameof(JobPoller));
                 }
 
-                var now = _clock.UtcNow.UtcTicks;
+                var now = _clock.GetUtcNow().UtcTicks;
                 var first = schedule.NextDelay(0, _random).Ticks;
                 var spread = _options.FirstPollSpread;
                 var factor = (1 - spread) + (_random.NextDouble() * 2 * spread);
@@ -249,7 +250,7 @@ namespace Segmind.Client
                 Entry next;
                 lock (_lock)
                 {
-                    var now = _clock.UtcNow.UtcTicks;
+                    var now = _clock.GetUtcNow().UtcTicks;
                     if (_disposed || _running >= _options.MaxConcurrentPolls || _queue.Count == 0 || _queue.Peek().DueTicks > now)
                     {
                         if (!_disposed && _running < _options.MaxConcurrentPolls && _queue.Count > 0)
@@ -392,14 +393,14 @@ namespace Segmind.Client
                 {
                     ending = new ObjectDisposedException(nameof(JobPoller));
                 }
-                else if (_clock.UtcNow.UtcTicks >= entry.Deadline.UtcTicks)
+                else if (_clock.GetUtcNow().UtcTicks >= entry.Deadline.UtcTicks)
                 {
                     ending = TimedOut(entry);
                 }
                 else
                 {
                     entry.Attempt++;
-                    var due = _clock.UtcNow.UtcTicks + entry.Schedule.NextDelay(entry.Attempt, _random).Ticks;
+                    var due = _clock.GetUtcNow().UtcTicks + entry.Schedule.NextDelay(entry.Attempt, _random).Ticks;
                     _queue.Enqueue(entry, Math.Min(due, entry.Deadline.UtcTicks));
                 }
             }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Segmind.Client
@@ -27,6 +28,9 @@ namespace Segmind.Client
     {
         private static readonly ConcurrentDictionary<string, Lazy<JobPoller>> Pollers = new ConcurrentDictionary<string, Lazy<JobPoller>>(StringComparer.Ordinal);
 
+        // Pollers of clients on another clock (a scaled or fake one), kept apart from real-time ones and gone with their clock.
+        private static readonly ConditionalWeakTable<TimeProvider, ConcurrentDictionary<string, Lazy<JobPoller>>> OtherClocks = new ConditionalWeakTable<TimeProvider, ConcurrentDictionary<string, Lazy<JobPoller>>>();
+
         /// <summary>Jobs the shared poller of this key and base address follows now (0 when it has none yet).</summary>
         public static int TrackedCount(ApiKey key, Uri baseUri)
         {
@@ -35,14 +39,18 @@ namespace Segmind.Client
         }
 
         /// <summary>The shared poller for this key and base address, created on first use.</summary>
-        internal static JobPoller Shared(ApiKey key, Uri baseUri)
+        internal static JobPoller Shared(ApiKey key, Uri baseUri, TimeProvider? time = null)
         {
             var name = RequestGateRegistry.GateName(key, baseUri);
+            var clock = time ?? TimeProvider.System;
+            var pollers = ReferenceEquals(clock, TimeProvider.System)
+                ? Pollers
+                : OtherClocks.GetValue(clock, _ => new ConcurrentDictionary<string, Lazy<JobPoller>>(StringComparer.Ordinal));
 
             // Lazy: GetOrAdd may run its factory twice under a race, and a losing poller would still own a timer.
-            return Pollers.GetOrAdd(
+            return pollers.GetOrAdd(
                 name,
-                _ => new Lazy<JobPoller>(() => new JobPoller(options: null, SystemSchedulerClock.Instance), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+                _ => new Lazy<JobPoller>(() => new JobPoller(options: null, clock), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
         }
     }
 }

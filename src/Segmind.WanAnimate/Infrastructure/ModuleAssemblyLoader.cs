@@ -6,10 +6,10 @@ using System.Reflection;
 namespace Segmind.WanAnimate.Infrastructure
 {
     /// <summary>
-    /// Resolves the module's private dependencies (System.Text.Json and its closure) from its <c>dependencies</c>
-    /// folder. Only Windows PowerShell 5.1 needs this: PowerShell 7 already carries a newer System.Text.Json, so the
-    /// handler never fires there. It answers only for files that exist in that folder, so it cannot hijack anyone
-    /// else's assemblies.
+    /// Resolves the module's private dependencies (System.Text.Json, Microsoft.Bcl.TimeProvider and their closure)
+    /// from its <c>dependencies</c> folder. PowerShell 7 already carries a newer System.Text.Json and AsyncInterfaces,
+    /// so there the handler only answers for Microsoft.Bcl.TimeProvider. It answers only for files that exist in that
+    /// folder, so it cannot hijack anyone else's assemblies.
     /// </summary>
     public sealed class ModuleAssemblyLoader : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {

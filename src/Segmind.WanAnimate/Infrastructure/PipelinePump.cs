@@ -38,6 +38,9 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public int Pending => Volatile.Read(ref _pending);
 
+        /// <summary>Errors it returns true for are not written (the cmdlet reports them once, e.g. a batch stop).</summary>
+        public Func<ErrorRecord, bool>? ErrorFilter { get; set; }
+
         public void Start(Func<IOperationSink, CancellationToken, Task> work)
         {
             Interlocked.Increment(ref _pending);
@@ -156,7 +159,15 @@ namespace Segmind.WanAnimate.Infrastructure
             written();
         });
 
-        public void WriteError(ErrorRecord error) => Post(c => c.WriteError(error));
+        public void WriteError(ErrorRecord error)
+        {
+            if (ErrorFilter?.Invoke(error) == true)
+            {
+                return;
+            }
+
+            Post(c => c.WriteError(error));
+        }
 
         public void WriteProgress(ProgressRecord progress) => Post(c => c.WriteProgress(progress));
 

@@ -18,6 +18,7 @@ namespace Segmind.WanAnimate.Infrastructure
     public abstract class SegmindCmdletBase : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+        private readonly BatchStopReporter _batchStop = new BatchStopReporter();
         private PipelinePump? _pump;
         private List<Func<IOperationSink, CancellationToken, Task>>? _jobWork;
         private SegmindClient? _client;
@@ -58,6 +59,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 ApiKey = ResolveApiKey(),
                 BaseUri = ResolveBaseUri(),
+                BatchStop = _batchStop.Stop,
                 Warning = message => _warningSink?.WriteWarning(message),
             };
             ValidateParameters();
@@ -79,7 +81,7 @@ namespace Segmind.WanAnimate.Infrastructure
             }
             else
             {
-                _pump = new PipelinePump(_stopping.Token, VerboseWanted());
+                _pump = new PipelinePump(_stopping.Token, VerboseWanted()) { ErrorFilter = _batchStop.Absorbs };
                 _warningSink = _pump;
             }
         }
@@ -88,6 +90,8 @@ namespace Segmind.WanAnimate.Infrastructure
         {
             try
             {
+                // A wrong key stops the batch: the remaining rows are not even prepared.
+                ThrowIfBatchStopped();
                 ProcessInput();
                 _pump?.DrainReady(this);
             }
@@ -98,6 +102,39 @@ namespace Segmind.WanAnimate.Infrastructure
                 Abandon();
                 throw;
             }
+        }
+
+        private void ThrowIfBatchStopped()
+        {
+            if (_pump != null && _batchStop.FatalRecord() is ErrorRecord)
+            {
+                _pump.DrainReady(this);
+                ThrowTerminatingError(_batchStop.FatalRecord()!);
+            }
+        }
+
+        /// <summary>After all work: the one error of a 406 stop, with the balance as it is now.</summary>
+        private void ReportCreditsStop()
+        {
+            if (_batchStop.Stop.Credits is null)
+            {
+                return;
+            }
+
+            CreditBalance? balance = null;
+            try
+            {
+                using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                {
+                    balance = Client.GetCreditsAsync(deadline.Token).GetAwaiter().GetResult();
+                }
+            }
+            catch (Exception ex) when (ex is SegmindException || ex is OperationCanceledException)
+            {
+                // The figures the server gave with its refusal are in the message already.
+            }
+
+            WriteError(_batchStop.CreditsRecord(balance)!);
         }
 
         protected sealed override void EndProcessing()
@@ -127,6 +164,9 @@ namespace Segmind.WanAnimate.Infrastructure
                 Abandon();
                 throw;
             }
+
+            ThrowIfBatchStopped();
+            ReportCreditsStop();
 
             OnAllWorkDone(new DirectSink(this, VerboseWanted()));
         }

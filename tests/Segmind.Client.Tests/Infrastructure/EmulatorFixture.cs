@@ -32,6 +32,16 @@ public sealed class EmulatorFixture : IAsyncLifetime
         Server.Reset();
     }
 
+    /// <summary>
+    /// A client clock that reads the emulator's emulated time at the emulator's scale, with 429 hints stated in that
+    /// time: client and emulator then run on the same scaled clock (an emulated hour in 36 real seconds).
+    /// </summary>
+    public ScaledTimeProvider SharedScaledClock()
+    {
+        Server.Options.HintsInEmulatedTime = true;
+        return new ScaledTimeProvider(Server.Clock.Scale, Server.Clock.EmulatedUtcNow);
+    }
+
     public SegmindClient CreateClient(IRequestGate gate, Action<SegmindClientOptions>? adjust = null)
     {
         var options = TestClientOptions.For(BaseUri, gate);
@@ -56,6 +66,7 @@ public sealed class EmulatorFixture : IAsyncLifetime
         options.StartingCredits = 1000m;
         options.CostPerJob = 0.25m;
         options.TimeScale = 0.01;
+        options.HintsInEmulatedTime = false;
         options.QueueSeconds = 0;
         options.ProcessingSeconds = 5;
         options.RetentionSeconds = 3600;

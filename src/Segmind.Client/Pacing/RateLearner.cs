@@ -1,0 +1,205 @@
+using System;
+
+namespace Segmind.Client
+{
+    /// <summary>
+    /// Decides the rate of a <see cref="RequestGate"/> from what the server accepts and refuses. Not thread-safe:
+    /// the gate calls it under its lock. See <see cref="RequestGate"/> for the algorithm in words.
+    /// </summary>
+    internal sealed class RateLearner
+    {
+        /// <summary>The trailing window answers and refusals are counted over (Segmind's budgets are per minute).</summary>
+        public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
+
+        /// <summary>A cut sets the rate to this share of what the server accepted in the last minute: just under the budget.</summary>
+        public const double Headroom = 0.95;
+
+        /// <summary>Clean time (no 429) before a cut rate starts to climb back.</summary>
+        public static readonly TimeSpan QuietBeforeRecovery = TimeSpan.FromMinutes(1);
+
+        /// <summary>Then the rate climbs ×<see cref="Climb"/> every <see cref="ClimbEvery"/> up to the ceiling: from half the rate, back in 40 s.</summary>
+        public const double Climb = 1.2;
+
+        public static readonly TimeSpan ClimbEvery = TimeSpan.FromSeconds(10);
+
+        /// <summary>After a cut that did not reduce the share of 429s, no cut for this long: the 429s were not about our rate.</summary>
+        public static readonly TimeSpan NoCutAfterUselessCut = TimeSpan.FromMinutes(5);
+
+        /// <summary>Answers, counted from a full window after the cut (the server's window has drained), before the cut is judged.</summary>
+        public const int AnswersToJudgeACut = 20;
+
+        /// <summary>
+        /// The share of 429s over the last minute that, with a second burst within the minute, says the rate is over a
+        /// budget. Random refusals (a 10 % storm) stay below it; sending past a real budget goes far above it.
+        /// </summary>
+        public const double BudgetShare = 0.2;
+
+        private readonly MinuteCounter _answers = new MinuteCounter();
+        private readonly MinuteCounter _refusals = new MinuteCounter();
+
+        private DateTimeOffset? _lastEpisode;
+        private DateTimeOffset? _lastRefusal;
+        private DateTimeOffset _lastClimb;
+        private DateTimeOffset? _cutAt;
+        private DateTimeOffset _judgeFrom;
+        private double? _rateBeforeCut;
+        private double _shareBeforeCut;
+        private int _answersSinceCut;
+        private int _refusalsSinceCut;
+        private DateTimeOffset _noCutUntil;
+
+        /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
+        public double? LearnedBudget { get; private set; }
+
+        /// <summary>Cuts made since the gate was created (for diagnostics and tests).</summary>
+        public int Cuts { get; private set; }
+
+        /// <summary>A request ended (whatever its answer); 429s are reported separately through <see cref="OnRateLimited"/>.</summary>
+        public void OnAnswer(DateTimeOffset now)
+        {
+            _answers.Add(now);
+            if (_cutAt.HasValue && now >= _judgeFrom)
+            {
+                _answersSinceCut++;
+            }
+        }
+
+        /// <summary>
+        /// A 429 arrived. <paramref name="newEpisode"/> is false for reports during a running pause (the same burst).
+        /// Returns the rate to use from now on: <paramref name="current"/> (pause only) or a cut / a restored rate.
+        /// </summary>
+        public double? OnRateLimited(DateTimeOffset now, bool newEpisode, double? current, double? ceiling)
+        {
+            _refusals.Add(now);
+            _lastRefusal = now;
+            if (_cutAt.HasValue && now >= _judgeFrom)
+            {
+                _refusalsSinceCut++;
+            }
+
+            if (!newEpisode)
+            {
+                return current;
+            }
+
+            var previousEpisode = _lastEpisode;
+            _lastEpisode = now;
+
+            // A cut that changed nothing: the 429s come at the same share whatever the rate, so they are not a budget.
+            if (_cutAt.HasValue && _answersSinceCut >= AnswersToJudgeACut)
+            {
+                var shareSinceCut = _refusalsSinceCut / (double)Math.Max(1, _answersSinceCut);
+                var useless = shareSinceCut >= _shareBeforeCut * 0.5;
+                var restored = _rateBeforeCut;
+                _cutAt = null;
+                if (useless)
+                {
+                    _noCutUntil = now + NoCutAfterUselessCut;
+                    _lastClimb = now;
+                    return restored;
+                }
+            }
+
+            if (now < _noCutUntil)
+            {
+                return current;
+            }
+
+            // Evidence of a budget: a second burst within the window while a large share is refused, or any 429
+            // once the rate has climbed above a budget learned earlier.
+            var answers = _answers.Sum(now);
+            var refusals = _refusals.Sum(now);
+            var persisting = (previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers))
+                || (LearnedBudget is double budget && current is double rate && rate > budget);
+            if (!persisting)
+            {
+                return current;
+            }
+
+            var accepted = Math.Max(0, answers - refusals);
+            var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, accepted);
+            var cut = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, learned * Headroom);
+            if (ceiling is double cap && cut > cap)
+            {
+                cut = cap;
+            }
+
+            if (current is double before && cut >= before)
+            {
+                // The server accepted more than we send: the 429s are not about our rate; pausing is enough.
+                return current;
+            }
+
+            LearnedBudget = learned;
+            Cuts++;
+            _rateBeforeCut = current;
+            _shareBeforeCut = refusals / (double)Math.Max(1, answers);
+            _cutAt = now;
+            _judgeFrom = now + Window;
+            _answersSinceCut = 0;
+            _refusalsSinceCut = 0;
+            _lastClimb = now;
+            return cut;
+        }
+
+        /// <summary>After a clean minute the rate climbs back, never above the ceiling.</summary>
+        public double? Recover(DateTimeOffset now, double? current, double? ceiling)
+        {
+            if (!(current is double rate))
+            {
+                return current;
+            }
+
+            var quiet = _lastRefusal is DateTimeOffset last ? now - last : TimeSpan.MaxValue;
+            if (quiet < QuietBeforeRecovery || now - _lastClimb < ClimbEvery)
+            {
+                return current;
+            }
+
+            _lastClimb = now;
+            var raised = rate * Climb;
+            if (ceiling is double cap)
+            {
+                return raised >= cap ? cap : raised;
+            }
+
+            // No ceiling: once well past anything the server accepted, the gate is unlimited again.
+            return !(LearnedBudget is double seen) || raised >= seen * 2 ? (double?)null : raised;
+        }
+
+        /// <summary>Counts events per second over the trailing minute in a ring of 60 buckets: constant memory at any rate.</summary>
+        private sealed class MinuteCounter
+        {
+            private readonly int[] _counts = new int[60];
+            private readonly long[] _seconds = new long[60];
+
+            public void Add(DateTimeOffset now)
+            {
+                var second = now.UtcTicks / TimeSpan.TicksPerSecond;
+                var index = (int)(second % _counts.Length);
+                if (_seconds[index] != second)
+                {
+                    _seconds[index] = second;
+                    _counts[index] = 0;
+                }
+
+                _counts[index]++;
+            }
+
+            public int Sum(DateTimeOffset now)
+            {
+                var current = now.UtcTicks / TimeSpan.TicksPerSecond;
+                var total = 0;
+                for (var i = 0; i < _counts.Length; i++)
+                {
+                    if (current - _seconds[i] < _counts.Length)
+                    {
+                        total += _counts[i];
+                    }
+                }
+
+                return total;
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Time.Testing;
+using Segmind.Client;
+using Segmind.Client.Tests.Infrastructure;
+using Xunit;
+
+namespace Segmind.Client.Tests;
+
+/// <summary>The client's timeouts and back-off run on SegmindClientOptions.TimeProvider, not on the real clock.</summary>
+public sealed class InjectedClockTests
+{
+    [Fact]
+    public async Task ARequestTimeoutRunsOnTheInjectedClock()
+    {
+        await using var stub = new StubServer(async (request, stream, ct) => await Task.Delay(Timeout.Infinite, ct));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var gate = new RequestGate(new RequestGateOptions(), time);
+        using var client = new SegmindClient(new SegmindClientOptions
+        {
+            BaseUri = stub.BaseUri,
+            ApiKey = TestKeys.Key,
+            RequestGate = gate,
+            RequestTimeout = TimeSpan.FromMinutes(5),
+            Retry = new RetryOptions { MaxAttempts = 1 },
+            TimeProvider = time,
+        });
+
+        var poll = client.GetStatusAsync(new JobReference("job-1"));
+        await WaitUntil(() => stub.Requests.Count == 1);
+        Assert.False(poll.IsCompleted);
+
+        // Five fake minutes pass in no real time: the request times out now, not five real minutes from now.
+        time.Advance(TimeSpan.FromMinutes(5));
+        var error = await Assert.ThrowsAsync<SegmindServerException>(() => poll.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("within", error.Message);
+    }
+
+    [Fact]
+    public async Task RetryBackOffAndTheRateLimitPauseWaitOnTheInjectedClock()
+    {
+        var answers = 0;
+        await using var stub = new StubServer((request, stream, ct) =>
+            Interlocked.Increment(ref answers) == 1
+                ? StubServer.WriteAsync(stream, 429, "application/json", "{\"error\":\"slow down\"}"u8.ToArray(), new[] { ("Retry-After", "120") }, ct)
+                : StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"QUEUED\"}"u8.ToArray(), null, ct));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var gate = new RequestGate(new RequestGateOptions(), time);
+        using var client = new SegmindClient(new SegmindClientOptions
+        {
+            BaseUri = stub.BaseUri,
+            ApiKey = TestKeys.Key,
+            RequestGate = gate,
+            Retry = new RetryOptions { MaxAttempts = 3, MaxDelay = TimeSpan.FromMinutes(1), MaxTotal = TimeSpan.FromMinutes(10) },
+            TimeProvider = time,
+        });
+
+        var poll = client.GetStatusAsync(new JobReference("job-1"));
+        await WaitUntil(() => gate.PausedUntil is not null);
+        Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(120), gate.PausedUntil);
+
+        // Nothing is re-sent while the fake clock stands still, whatever the real time.
+        await Task.Delay(200);
+        Assert.Single(stub.Requests);
+
+        for (var i = 0; i < 30 && !poll.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(20);
+        }
+
+        var status = await poll.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(JobState.Queued, status.Status);
+        Assert.Equal(2, stub.Requests.Count);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.True(condition());
+    }
+}

@@ -1,0 +1,184 @@
+using Segmind.Client;
+using Xunit;
+
+namespace Segmind.Client.Tests;
+
+/// <summary>
+/// The gate against simulated servers on the manual clock: a 429 pauses, only a budget cuts the rate, the cut lands
+/// just under what the server accepts, and the rate comes back once the refusals stop. Minutes run in milliseconds.
+/// </summary>
+public sealed class RateControlTests
+{
+    [Fact]
+    public void OneRateLimitPausesTheAccountButKeepsTheRate()
+    {
+        var clock = new ManualClock();
+        using var gate = new RequestGate(new RequestGateOptions { RequestsPerMinute = 60, ThrottleLimit = 100 }, clock);
+        gate.ReportRateLimited(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(clock.UtcNow + TimeSpan.FromSeconds(1), gate.PausedUntil);
+        Assert.Equal(60, gate.EffectiveRequestsPerMinute);
+        var waiting = gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(0.9));
+        Assert.False(waiting.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.True(waiting.IsCompletedSuccessfully);
+        Assert.Equal(60, gate.EffectiveRequestsPerMinute);
+        Assert.Null(gate.LearnedRequestsPerMinute);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ARealBudgetIsKeptWithFewRefusalsEvenWhenTheServerUnderstatesTheWait(bool oneSecondHint)
+    {
+        var server = new SlidingWindowServer(30) { OneSecondHint = oneSecondHint };
+        var simulation = new Simulation(new RequestGateOptions { RequestsPerMinute = 120, ThrottleLimit = 4 }, server.Answer);
+        simulation.Run(TimeSpan.FromMinutes(12), keepWaiting: 8);
+
+        // After the first minutes the gate sends at the budget: ≥ 90 % of it accepted, under 5 % refused.
+        var (accepted, refused) = simulation.Between(TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(12));
+        Assert.InRange(accepted, (int)(0.9 * 30 * 9), 30 * 9);
+        Assert.True(refused < 0.05 * (accepted + refused), $"{refused} of {accepted + refused} requests were refused.");
+        if (oneSecondHint)
+        {
+            // Pausing alone would probe every second and be refused most of the time: the budget had to be learned.
+            Assert.InRange(simulation.Gate.LearnedRequestsPerMinute!.Value, 27, 33);
+        }
+    }
+
+    [Fact]
+    public void RandomRefusalsWithAOneSecondRetryAfterOnlyPause()
+    {
+        var random = new Random(11);
+        var simulation = new Simulation(
+            new RequestGateOptions { ThrottleLimit = 4 },
+            _ => random.NextDouble() < 0.1 ? TimeSpan.FromSeconds(1) : null);
+        simulation.Run(TimeSpan.FromMinutes(10), newEvery: TimeSpan.FromMilliseconds(500));
+
+        // 1,200 requests wanted over ten minutes; the one-second pauses delay a few, the rate does not spiral down.
+        var (accepted, refused) = simulation.Between(TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        Assert.True(accepted + refused >= 1150, $"only {accepted + refused} of 1200 requests were sent.");
+        Assert.True(simulation.Waiting < 30, $"{simulation.Waiting} requests still waiting.");
+        var rate = simulation.Gate.EffectiveRequestsPerMinute;
+        Assert.True(rate is null || rate >= 100, $"the rate fell to {rate}.");
+    }
+
+    [Fact]
+    public void ACutRateClimbsBackToTheCeilingAfterAboutAMinuteOfCleanAnswers()
+    {
+        var server = new SlidingWindowServer(20) { OneSecondHint = true };
+        var simulation = new Simulation(new RequestGateOptions { RequestsPerMinute = 60, ThrottleLimit = 4 }, server.Answer);
+        simulation.Run(TimeSpan.FromMinutes(4), keepWaiting: 8);
+        Assert.True(simulation.Gate.EffectiveRequestsPerMinute < 30);
+
+        // The account's budget is raised: after a clean minute the gate is back at its ceiling within ~2 minutes.
+        server.Limit = 1000;
+        simulation.Run(TimeSpan.FromMinutes(2), keepWaiting: 8);
+        Assert.Equal(60, simulation.Gate.EffectiveRequestsPerMinute);
+    }
+
+    [Fact]
+    public void TheConfiguredRateIsACeilingTheGateNeverExceeds()
+    {
+        var simulation = new Simulation(new RequestGateOptions { RequestsPerMinute = 20, ThrottleLimit = 4 }, new SlidingWindowServer(1000).Answer);
+        simulation.Run(TimeSpan.FromMinutes(5), keepWaiting: 8);
+        var (accepted, _) = simulation.Between(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        Assert.InRange(accepted, 70, 82);
+        Assert.Equal(20, simulation.Gate.EffectiveRequestsPerMinute);
+    }
+
+    /// <summary>A per-key limit like Segmind's: a sliding 60-second window; refused requests do not count; Retry-After says when a slot frees.</summary>
+    private sealed class SlidingWindowServer
+    {
+        private readonly Queue<DateTimeOffset> _hits = new();
+
+        public SlidingWindowServer(int limit)
+        {
+            Limit = limit;
+        }
+
+        public int Limit { get; set; }
+
+        /// <summary>Answer every refusal with Retry-After: 1 instead of the time a slot frees.</summary>
+        public bool OneSecondHint { get; set; }
+
+        public TimeSpan? Answer(DateTimeOffset now)
+        {
+            while (_hits.Count > 0 && _hits.Peek() <= now - TimeSpan.FromMinutes(1))
+            {
+                _hits.Dequeue();
+            }
+
+            if (_hits.Count < Limit)
+            {
+                _hits.Enqueue(now);
+                return null;
+            }
+
+            return OneSecondHint ? TimeSpan.FromSeconds(1) : _hits.Peek() + TimeSpan.FromMinutes(1) - now;
+        }
+    }
+
+    /// <summary>Requests through a gate on the manual clock; each answer is instant: null accepted, else a 429 with that Retry-After.</summary>
+    private sealed class Simulation
+    {
+        private readonly ManualClock _clock = new();
+        private readonly Func<DateTimeOffset, TimeSpan?> _server;
+        private readonly List<Task<IDisposable>> _waiting = new();
+        private readonly List<(TimeSpan At, bool Accepted)> _answers = new();
+        private readonly DateTimeOffset _start;
+
+        public Simulation(RequestGateOptions options, Func<DateTimeOffset, TimeSpan?> server)
+        {
+            _server = server;
+            _start = _clock.UtcNow;
+            Gate = new RequestGate(options, _clock);
+        }
+
+        public RequestGate Gate { get; }
+
+        public int Waiting => _waiting.Count;
+
+        /// <summary>Runs for <paramref name="duration"/>, keeping <paramref name="keepWaiting"/> requests queued, or adding one every <paramref name="newEvery"/>.</summary>
+        public void Run(TimeSpan duration, int keepWaiting = 0, TimeSpan? newEvery = null)
+        {
+            var nextNew = _clock.UtcNow;
+            _clock.AdvanceInSteps(duration, TimeSpan.FromMilliseconds(100), () =>
+            {
+                if (newEvery is TimeSpan every)
+                {
+                    while (nextNew <= _clock.UtcNow)
+                    {
+                        _waiting.Add(Gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask());
+                        nextNew += every;
+                    }
+                }
+
+                while (_waiting.Count < keepWaiting)
+                {
+                    _waiting.Add(Gate.EnterAsync(RequestKind.Status, CancellationToken.None).AsTask());
+                }
+
+                foreach (var granted in _waiting.Where(t => t.IsCompletedSuccessfully).ToList())
+                {
+                    _waiting.Remove(granted);
+                    var refusal = _server(_clock.UtcNow);
+                    _answers.Add((_clock.UtcNow - _start, refusal is null));
+                    if (refusal is TimeSpan retryAfter)
+                    {
+                        Gate.ReportRateLimited(retryAfter);
+                    }
+
+                    granted.Result.Dispose();
+                }
+            });
+        }
+
+        public (int Accepted, int Refused) Between(TimeSpan from, TimeSpan to)
+        {
+            var inRange = _answers.Where(a => a.At >= from && a.At < to).ToList();
+            return (inRange.Count(a => a.Accepted), inRange.Count(a => !a.Accepted));
+        }
+    }
+}
