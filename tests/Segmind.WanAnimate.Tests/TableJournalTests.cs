@@ -22,7 +22,8 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
     {
         _emulator = emulator;
         _azurite = azurite;
-        _emulator.Reset();
+        // The fixture's reset leaves the retention as the last test set it; one test here shortens it.
+        _emulator.Reset(options => options.RetentionSeconds = 3600);
     }
 
     private sealed record BatchRow(string Id, string InputVideo, string Prompt)
