@@ -519,14 +519,14 @@ namespace Segmind.Client
             {
                 case 403:
                     return new SegmindPermissionException(
-                        $"The output link of job '{requestId}' is refused ({label}); links expire, so get the job's result again for a fresh one (results are kept for 1 hour after completion).",
+                        $"The output link of job '{requestId}' is refused ({label}); links expire, so get the job's result again for a fresh one (results are kept for 1 hour after submission).",
                         status,
                         requestId,
                         serverMessage);
                 case 404:
                 case 410:
                     return new SegmindNotFoundException(
-                        $"The output link of job '{requestId}' leads nowhere ({label}); links expire, so get the job's result again for a fresh one (results are kept for 1 hour after completion).",
+                        $"The output link of job '{requestId}' leads nowhere ({label}); links expire, so get the job's result again for a fresh one (results are kept for 1 hour after submission).",
                         status,
                         requestId,
                         serverMessage);

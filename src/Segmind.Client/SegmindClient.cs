@@ -87,8 +87,18 @@ namespace Segmind.Client
                 BeginSending = stages is null ? null : (Func<IDisposable?>)stages.BeginSending,
             };
 
+            // Retention-aware admission: beyond what can be collected inside the retention window, rows wait here.
+            var planner = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time).Planner;
+            planner.Retention = _options.ResolveRetention();
+            await planner.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
+            var sending = Now();
+
             var response = await CallAsync(call, isSubmit: true, acceptStatus: null, cancellationToken, stages).ConfigureAwait(false);
-            return ResponseParser.Submitted(response, BaseUri(), Now(), IsApiHost, IgnoredJobUrl);
+            var submitted = ResponseParser.Submitted(response, BaseUri(), Now(), IsApiHost, IgnoredJobUrl);
+
+            // Its retention window started no earlier than this request left: planning from then is never late.
+            planner.OnSubmitted(submitted.RequestId, sending);
+            return submitted;
         }
 
         /// <summary>One status poll. FAILED is returned as data.</summary>
@@ -171,6 +181,7 @@ namespace Segmind.Client
 
                 var schedule = _options.PollSchedule ?? PollSchedule.Default;
                 var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time);
+                poller.Planner.Retention = _options.ResolveRetention();
                 var deadline = poller.DeadlineAfter(limit);
                 return poller.Track(job, _statusSource, schedule, deadline, limit, cancellationToken, progress);
             }

@@ -6,6 +6,12 @@ namespace Segmind.Client
     public sealed class SegmindClientOptions
     {
         public const string BaseUriEnvironmentVariable = "SEGMIND_BASE_URL";
+
+        /// <summary>Overrides the retention window when <see cref="Retention"/> is not set: seconds (<c>3600</c>) or a time span (<c>01:00:00</c>).</summary>
+        public const string RetentionEnvironmentVariable = "SEGMIND_RETENTION";
+
+        /// <summary>Segmind keeps a job's status and result for one hour after its submission.</summary>
+        public static readonly TimeSpan DefaultRetention = TimeSpan.FromHours(1);
         public static readonly Uri DefaultBaseUri = new Uri("https://api.segmind.com/");
         public static readonly Uri DefaultUploadUri = new Uri("https://workflows-api.segmind.com/upload-asset");
 
@@ -50,6 +56,45 @@ namespace Segmind.Client
         /// tests deterministic. Clients with different clocks never share a request gate or a poller.
         /// </summary>
         public TimeProvider? TimeProvider { get; set; }
+
+        /// <summary>
+        /// How long Segmind keeps a job's status and result after submission, which the batch planner keeps every job
+        /// inside (see <see cref="BatchPlanner"/>). Null: <c>SEGMIND_RETENTION</c>, else one hour.
+        /// </summary>
+        public TimeSpan? Retention { get; set; }
+
+        /// <summary>The retention in force: <see cref="Retention"/>, else the environment variable, else one hour.</summary>
+        public TimeSpan ResolveRetention()
+        {
+            if (Retention is TimeSpan given)
+            {
+                if (given <= TimeSpan.Zero)
+                {
+                    throw new SegmindValidationException("Retention", "The retention window must be positive.");
+                }
+
+                return given;
+            }
+
+            var text = Environment.GetEnvironmentVariable(RetentionEnvironmentVariable)?.Trim();
+            if (string.IsNullOrEmpty(text))
+            {
+                return DefaultRetention;
+            }
+
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            if (double.TryParse(text, System.Globalization.NumberStyles.Float, culture, out var seconds) && seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds / 2)
+            {
+                return TimeSpan.FromSeconds(seconds);
+            }
+
+            if (TimeSpan.TryParse(text, culture, out var span) && span > TimeSpan.Zero)
+            {
+                return span;
+            }
+
+            throw new SegmindValidationException("Retention", "SEGMIND_RETENTION must be a positive number of seconds (3600) or a time span (01:00:00); it is '" + text + "'.");
+        }
 
         /// <summary>
         /// The batch this client works for: a 401/403 stops every further request, a 406 (insufficient credits) every

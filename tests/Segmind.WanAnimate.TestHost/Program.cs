@@ -31,6 +31,7 @@ shell.AddScript(
         PollInterval = $Settings.PollIntervalSeconds
         ThrottleLimit = $Settings.ThrottleLimit
     }
+    if ($Settings.RequestsPerMinute -gt 0) { $parameters.RequestsPerMinute = $Settings.RequestsPerMinute }
     $Rows | Invoke-WanAnimate @parameters
     """).AddArgument(settings).AddArgument(ReadRows(settings.RowsPath));
 
@@ -87,4 +88,7 @@ public sealed class HostSettings
     public string RowsPath { get; set; } = string.Empty;
     public double PollIntervalSeconds { get; set; } = 0.05;
     public int ThrottleLimit { get; set; } = 4;
+
+    /// <summary>When positive, passed as -RequestsPerMinute (rows then wait in the pacing gate).</summary>
+    public int RequestsPerMinute { get; set; }
 }

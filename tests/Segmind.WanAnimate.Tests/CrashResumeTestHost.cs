@@ -53,6 +53,7 @@ public sealed class TestHostProcess : IDisposable
         string journalPath,
         string outputDirectory,
         int throttleLimit,
+        int requestsPerMinute = 0,
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var rowsPath = directory.File("rows.json");
@@ -78,6 +79,7 @@ public sealed class TestHostProcess : IDisposable
             ["RowsPath"] = rowsPath,
             ["PollIntervalSeconds"] = 0.05,
             ["ThrottleLimit"] = throttleLimit,
+            ["RequestsPerMinute"] = requestsPerMinute,
         }));
 
         var start = new ProcessStartInfo("dotnet")

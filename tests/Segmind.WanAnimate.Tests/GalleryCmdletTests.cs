@@ -157,6 +157,38 @@ public sealed class GalleryCmdletTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public void The_ledger_listed_by_Get_WanAnimateJob_becomes_a_gallery()
+    {
+        using var directory = new TemporaryDirectory();
+        using var session = _emulator.OpenSession();
+        var tag = "gallery-" + Guid.NewGuid().ToString("N");
+
+        var result = session.Run(
+            """
+            param($out, $page, $tag)
+            $rows = @(
+                [pscustomobject]@{ Id = "$tag-a"; InputVideo = 'https://media.example.com/a.mp4'; ReferenceImage = 'https://media.example.com/a.png'; Prompt = 'from the ledger'; Mode = 'animation'; Resolution = '480p' }
+                [pscustomobject]@{ Id = "$tag-b"; InputVideo = 'https://media.example.com/b.mp4'; ReferenceImage = 'https://media.example.com/b.png'; Prompt = 'fails [fail]'; Mode = 'replace'; Resolution = '720p' }
+            )
+            $null = $rows | Invoke-WanAnimate -OutputDirectory $out -PollInterval '00:00:00.05' -ErrorAction SilentlyContinue
+            Get-WanAnimateJob | Where-Object RowId -like "$tag-*" | Export-WanAnimateGallery -Path $page
+            """,
+            directory.File("out"),
+            directory.File("gallery.html"),
+            tag);
+
+        Assert.True(result.Terminating == null && result.Output.Count == 1, result.Describe());
+        var cards = new HtmlParser().ParseDocument(File.ReadAllText(directory.File("gallery.html"))).QuerySelectorAll("li.card")
+            .ToDictionary(c => c.QuerySelector("h2")!.TextContent.Split(": ").Last());
+        Assert.Equal(new[] { tag + "-a", tag + "-b" }, cards.Keys.Order().ToArray());
+        Assert.Equal("completed", cards[tag + "-a"].GetAttribute("data-status"));
+        Assert.Equal("from the ledger", cards[tag + "-a"].QuerySelector(".prompt")!.TextContent);
+        var video = cards[tag + "-a"].QuerySelector("video")!.GetAttribute("src")!;
+        Assert.True(File.Exists(Path.Combine(directory.Path, Uri.UnescapeDataString(video))), video);
+        Assert.Equal("failed", cards[tag + "-b"].GetAttribute("data-status"));
+    }
+
+    [Fact]
     public void A_missing_journal_is_a_file_error()
     {
         using var directory = new TemporaryDirectory();

@@ -166,4 +166,55 @@ public sealed class SubmitOperationTests : IClassFixture<EmulatorFixture>
             Assert.All(accepted, id => Assert.Contains("\"kind\":\"submitted\"", journalText.Split('\n').First(l => l.Contains(id, StringComparison.Ordinal))));
         }
     }
+
+    [Fact]
+    public void Submits_show_a_progress_bar_of_submitted_rows_rows_waiting_for_budget_and_the_rate()
+    {
+        using var session = _emulator.OpenSession();
+
+        var result = session.Run("$args[0] | New-WanAnimateJob -ThrottleLimit 2", (object)Rows("progress", 4)).ThrowOnError();
+
+        var bars = result.Progress.Where(p => p.Activity == "Submitting Wan Animate jobs").ToList();
+        Assert.NotEmpty(bars);
+        Assert.All(bars, b => Assert.Matches(@"^\d+ submitted, \d+ waiting for budget, \d+ sending(, \d+ not submitted)?(, \d+ unknown)?; rate ", b.StatusDescription));
+        Assert.Equal(ProgressRecordType.Completed, bars[^1].RecordType);
+        Assert.StartsWith("4 submitted, 0 waiting for budget, 0 sending", bars[^1].StatusDescription);
+    }
+
+    [Fact]
+    public void Stop_Job_keeps_every_accepted_submit_in_the_ledger_and_in_the_job_output_or_its_warnings()
+    {
+        _emulator.Server.Options.Faults.Submit.SlowResponseProbability = 1;
+        _emulator.Server.Options.Faults.Submit.SlowResponseSeconds = 0.5;
+        using var session = _emulator.OpenSession();
+        session.SetVariable("counters", _emulator.Server.Counters);
+        var rows = Rows("stopjob-" + Guid.NewGuid().ToString("N")[..6], 6);
+
+        var result = session.Run(
+            """
+            $job = $args[0] | New-WanAnimateJob -AsJob -ThrottleLimit 2
+            while ($counters.Requests([Segmind.Emulator.EndpointGroup]::Submit) -lt 2) { [System.Threading.Thread]::Sleep(10) }
+            Stop-Job $job
+            $null = Wait-Job $job -Timeout 60
+            [pscustomobject]@{
+                State = "$($job.JobStateInfo.State)"
+                Ids = @($job.Output | ForEach-Object RequestId)
+                Warnings = @($job.Warning | ForEach-Object Message) -join "`n"
+            }
+            """,
+            (object)rows).ThrowOnError();
+
+        var report = result.Output.Single();
+        Assert.Equal("Stopped", report.Get<string>("State"));
+        var ids = ((object[])report.Get<object>("Ids")!).Select(o => o.ToString()!).ToHashSet(StringComparer.Ordinal);
+        var warnings = report.Get<string>("Warnings") ?? string.Empty;
+        var accepted = _emulator.Server.Counters.AcceptedRequestIds;
+        Assert.Equal(2, accepted.Count);
+        var ledger = LedgerAccepted();
+        Assert.All(accepted, id =>
+        {
+            Assert.True(ledger.ContainsKey(id), id + " is not in the ledger.");
+            Assert.True(ids.Contains(id) || warnings.Contains(id, StringComparison.Ordinal), id + " is neither in the job's output nor in its warnings.");
+        });
+    }
 }

@@ -28,7 +28,7 @@ namespace Segmind.Client.Http
                     return requestId is null
                         ? new SegmindNotFoundException($"Segmind found nothing at the address used to {action} ({label}){said}.", status, null, serverMessage)
                         : new SegmindNotFoundException(
-                            $"Segmind does not know job '{requestId}' ({label}){said}; the id is wrong or its result has expired, since results are kept for 1 hour after completion.",
+                            $"Segmind does not know job '{requestId}' ({label}){said}; the id is wrong or its result has expired, since results are kept for 1 hour after submission.",
                             status,
                             requestId,
                             serverMessage);

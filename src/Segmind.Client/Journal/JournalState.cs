@@ -124,7 +124,10 @@ namespace Segmind.Client
         public long? SavedLength { get; private set; }
         public DateTimeOffset? LastRecordAt { get; private set; }
 
-        /// <summary>Who holds the row, while its phase is <see cref="JournalRowPhase.Claimed"/>.</summary>
+        /// <summary>
+        /// Who holds the row: while its phase is <see cref="JournalRowPhase.Claimed"/>, or while its submit is on the wire
+        /// (<see cref="JournalRowPhase.Unknown"/> with <see cref="SubmitInterrupted"/>: interrupted only if that owner is gone).
+        /// </summary>
         public RowClaim? Claim { get; private set; }
 
         /// <summary>
@@ -184,7 +187,8 @@ namespace Segmind.Client
 
         internal JournalRow Submitting(string? fingerprint, DateTimeOffset? at) => new JournalRow(this)
         {
-            Claim = null,
+            // The claim stays: while its owner lives, the submit is still in flight rather than interrupted.
+            Claim = Phase == JournalRowPhase.Claimed ? Claim : null,
             Phase = JournalRowPhase.Unknown,
             SubmitInterrupted = true,
             InputFingerprint = fingerprint ?? InputFingerprint,

@@ -27,6 +27,8 @@ namespace Segmind.Client
             _client = client ?? throw new ArgumentNullException(nameof(client));
         }
 
+        internal SegmindClient Client => _client;
+
         public Task<JobStatus> GetStatusAsync(JobReference job, CancellationToken cancellationToken) => _client.GetStatusAsync(job, cancellationToken);
 
         public Task<JobResult> GetResultAsync(JobReference job, CancellationToken cancellationToken) => _client.GetResultAsync(job, cancellationToken);

@@ -84,7 +84,11 @@ namespace Segmind.Client
             _random = _options.RandomSeed is int seed ? new Random(seed) : new Random();
             _timer = new ClockTimer(clock, Dispatch);
             _cancelEntry = CancelEntry;
+            Planner = new BatchPlanner(clock);
         }
+
+        /// <summary>What this poller's jobs teach about the batch: admission of new submits, predictive polls, expiry warnings.</summary>
+        public BatchPlanner Planner { get; private set; } = null!;
 
         /// <summary>Jobs being followed now (queued or being polled).</summary>
         public int TrackedCount
@@ -175,6 +179,8 @@ namespace Segmind.Client
                 _queue.Enqueue(entry, Math.Min(due, Math.Max(now, deadline.UtcTicks)));
                 _tracked++;
             }
+
+            Planner.OnTracked(job.RequestId);
 
             if (cancellationToken.CanBeCanceled)
             {
@@ -315,8 +321,13 @@ namespace Segmind.Client
             {
                 var status = await entry.Source.GetStatusAsync(entry.Job, entry.Token).ConfigureAwait(false);
                 entry.LastStatus = status.Status;
+                entry.LastRead = status;
                 entry.LastError = null;
                 Report(entry, status);
+                if (Planner.OnStatus(status) is string atRisk)
+                {
+                    Warn(entry, atRisk);
+                }
 
                 if (status.Status == JobState.Completed)
                 {
@@ -400,7 +411,8 @@ namespace Segmind.Client
                 else
                 {
                     entry.Attempt++;
-                    var due = _clock.GetUtcNow().UtcTicks + entry.Schedule.NextDelay(entry.Attempt, _random).Ticks;
+                    var delay = Planner.NextPollDelay(entry.LastRead, entry.Schedule.NextDelay(entry.Attempt, _random));
+                    var due = _clock.GetUtcNow().UtcTicks + delay.Ticks;
                     _queue.Enqueue(entry, Math.Min(due, entry.Deadline.UtcTicks));
                 }
             }
@@ -420,7 +432,7 @@ namespace Segmind.Client
             if (entry.WaitLimit is TimeSpan limit)
             {
                 return new SegmindWaitTimeoutException(
-                    $"Stopped waiting for job '{entry.Job.RequestId}' after {SegmindClient.Describe(limit)} (last status {entry.LastStatus ?? "unknown"}{lastPollFailed}); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
+                    $"Stopped waiting for job '{entry.Job.RequestId}' after {SegmindClient.Describe(limit)} (last status {entry.LastStatus ?? "unknown"}{lastPollFailed}); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after submission).",
                     entry.Job.RequestId,
                     entry.LastStatus);
             }
@@ -429,6 +441,19 @@ namespace Segmind.Client
                 "Job " + entry.Job.RequestId + " did not finish before the deadline (last status: " + (entry.LastStatus ?? "never read") + ")" + lastPollFailed + ". It goes on at Segmind: wait again with its request id.",
                 entry.Job.RequestId,
                 entry.LastStatus);
+        }
+
+        /// <summary>Through the waiting client's warning hook (the cmdlet's warning stream), when it has one.</summary>
+        private static void Warn(Entry entry, string message)
+        {
+            try
+            {
+                (entry.Source as SegmindClientJobStatusSource)?.Client.Options.Warning?.Invoke(message);
+            }
+            catch (Exception)
+            {
+                // A warning display must not fail the job either.
+            }
         }
 
         private static void Report(Entry entry, JobStatus status)
@@ -465,6 +490,7 @@ namespace Segmind.Client
             }
 
             registration.Dispose();
+            Planner.OnFinished(entry.Job.RequestId, entry.LastRead);
             if (cancelled)
             {
                 entry.Completion.TrySetCanceled(entry.Token);
@@ -505,6 +531,10 @@ namespace Segmind.Client
             public int Attempt { get; set; }
 
             public string? LastStatus { get; set; }
+
+            /// <summary>The last status answer, for the planner (its state and metrics).</summary>
+            public JobStatus? LastRead { get; set; }
+
             public Exception? LastError { get; set; }
 
             /// <summary>Set once, under the poller's lock.</summary>

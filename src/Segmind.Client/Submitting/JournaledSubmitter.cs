@@ -117,9 +117,12 @@ namespace Segmind.Client
                 return new RowDecision(RowDecisionKind.Submit, row, released: false);
             }
 
+            // A submit another live run has on the wire is that run's to finish, not unknown.
+            var heldByLiveOwner = row.Claim?.IsHeldByLiveOwner(DateTimeOffset.UtcNow) == true;
             switch (row.Phase)
             {
                 case JournalRowPhase.Claimed:
+                case JournalRowPhase.Unknown when row.SubmitInterrupted && heldByLiveOwner:
                     return new RowDecision(RowDecisionKind.HeldElsewhere, row, released: false);
                 case JournalRowPhase.Unknown when resubmitUnknown:
                     return new RowDecision(RowDecisionKind.Submit, row, released: true);

@@ -215,6 +215,7 @@ namespace Segmind.WanAnimate.Commands
                     }
 
                     output.OutputFile = saved.Path;
+                    Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
                     if (journal != null)
                     {
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(null, id, saved.Path, saved.Length), "job " + id + " was saved");
@@ -302,6 +303,7 @@ namespace Segmind.WanAnimate.Commands
 
                         System.IO.Directory.CreateDirectory(directory);
                         var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
+                        Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
                         var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri, completionSeen: false);
                         output.OutputFile = saved.Path;

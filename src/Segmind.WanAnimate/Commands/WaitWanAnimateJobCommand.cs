@@ -80,6 +80,11 @@ namespace Segmind.WanAnimate.Commands
         [ValidateRange(0, 100000)]
         public int RequestsPerMinute { get; set; }
 
+        /// <summary>How long Segmind keeps a job after submission (a number means seconds); default SEGMIND_RETENTION, else 1 hour.</summary>
+        [Parameter]
+        [SecondsTimeSpanTransformation]
+        public TimeSpan? Retention { get; set; }
+
         [Parameter]
         public SwitchParameter AsJob { get; set; }
 
@@ -109,6 +114,7 @@ namespace Segmind.WanAnimate.Commands
 
         internal override void ConfigureClient(SegmindClientOptions options)
         {
+            options.Retention = Retention;
             WaitParameters.Apply(options, PollInterval);
             ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
         }

@@ -198,7 +198,7 @@ namespace Segmind.WanAnimate.Infrastructure
                 case SegmindPermissionException:
                     return "Check that the key's account may use this model.";
                 case SegmindNotFoundException:
-                    return "Segmind keeps results for 1 hour after completion. Check the request id, or submit the job again.";
+                    return "Segmind keeps results for 1 hour after submission. Check the request id, or submit the job again.";
                 case SegmindInsufficientCreditsException:
                     return "Add credits to the Segmind account; Get-SegmindCredit shows the balance.";
                 case SegmindRateLimitedException limited:
@@ -208,7 +208,7 @@ namespace Segmind.WanAnimate.Infrastructure
                 case SegmindServerException:
                     return "Segmind is unavailable; try again later. Status checks, waits and downloads are safe to repeat.";
                 case SegmindWaitTimeoutException:
-                    return "Run 'Wait-WanAnimateJob -RequestId " + id + "' to resume waiting (results are kept for 1 hour after completion).";
+                    return "Run 'Wait-WanAnimateJob -RequestId " + id + "' to resume waiting (results are kept for 1 hour after submission).";
                 case SegmindJobFailedException:
                     return "Check the inputs (video, image, prompt) and submit the row again.";
                 case SegmindSubmitOutcomeUnknownException:

@@ -84,6 +84,11 @@ namespace Segmind.WanAnimate.Infrastructure
         [ValidateRange(0, 100000)]
         public int RequestsPerMinute { get; set; }
 
+        /// <summary>How long Segmind keeps a job after submission (a number means seconds); the batch keeps every job collectable inside it. Default SEGMIND_RETENTION, else 1 hour.</summary>
+        [Parameter]
+        [SecondsTimeSpanTransformation]
+        public TimeSpan? Retention { get; set; }
+
         /// <summary>The batch journal: rows already submitted are never sent again, and every outcome is recorded.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]

@@ -1,0 +1,487 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Segmind.Client
+{
+    /// <summary>
+    /// Plans a batch against Segmind's limits from what the batch itself observes: how many jobs may be outstanding
+    /// at Segmind so that each can still be collected inside the retention window (admission), when each job is worth
+    /// polling (predictive polling), and which jobs are at risk of expiring. One per shared poller (account, address
+    /// and clock), so the submits of <c>New-WanAnimateJob</c> and the polls of a <c>Wait-WanAnimateJob</c> downstream
+    /// plan together. Thread-safe.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// <b>Admission.</b> Segmind keeps status and results for <see cref="Retention"/> after <i>submission</i>, and runs a
+    /// limited number of an account's jobs at once. With <c>C</c> jobs seen running at once and a median duration
+    /// <c>D</c> (from <c>inference_time</c> of the jobs completed in this batch), a job with <c>k</c> jobs ahead of it
+    /// ends about <c>(k / C + 1) × D</c> from now, so at most <c>C × (0.8 × Retention / D − 1) + 1</c> jobs may be
+    /// outstanding (never fewer than <c>C</c>, so the server stays busy). Before any job has completed, the limit is
+    /// twice the number seen running (at least <see cref="InitialOutstanding"/>), which doubles as long as every job
+    /// runs at once. Submits beyond the limit wait on the client (cheap, and visible), not in Segmind's queue.
+    /// Only jobs someone is waiting for count: a batch that only submits is never held back.
+    /// </para>
+    /// <para>
+    /// <b>Polls.</b> A queued job with <c>p</c> queued jobs ahead of it is polled after about half its expected wait
+    /// (<c>(p / C + 1) × D / 2</c>, at most 10 minutes): deep in the queue, rarely. A running job is next polled when
+    /// the shortest tenth of this batch's durations says it may end; from then on, on the normal back-off schedule.
+    /// </para>
+    /// </remarks>
+    public sealed class BatchPlanner
+    {
+        /// <summary>Outstanding jobs allowed before any has been seen running or completing.</summary>
+        public const int InitialOutstanding = 8;
+
+        /// <summary>Share of the retention window a job should be collected within (the rest is margin for polls and slow answers).</summary>
+        public const double RetentionUse = 0.8;
+
+        /// <summary>From this share of its retention window on, a job that has not ended is at risk and named in a warning.</summary>
+        public const double AtRiskShare = 0.75;
+
+        private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(10);
+
+        /// <summary>A submit not yet followed by a wait still counts this long (the waiting cmdlet may not have seen it yet).</summary>
+        private static readonly TimeSpan UntrackedGrace = TimeSpan.FromSeconds(30);
+
+        private readonly object _lock = new object();
+        private readonly TimeProvider _clock;
+        private readonly Dictionary<string, Outstanding> _jobs = new Dictionary<string, Outstanding>(StringComparer.Ordinal);
+        private readonly List<double> _durations = new List<double>();
+        private readonly List<TaskCompletionSource<bool>> _waiters = new List<TaskCompletionSource<bool>>();
+        private TimeSpan _retention = SegmindClientOptions.DefaultRetention;
+        private int _maxRunning;
+        private int _tracked;
+
+        public BatchPlanner(TimeProvider? clock = null)
+        {
+            _clock = clock ?? TimeProvider.System;
+        }
+
+        /// <summary>How long Segmind keeps a job's status and result after its submission (the last client's setting).</summary>
+        public TimeSpan Retention
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _retention;
+                }
+            }
+
+            set
+            {
+                if (value <= TimeSpan.Zero)
+                {
+                    throw new SegmindValidationException("Retention", "The retention window must be positive.");
+                }
+
+                lock (_lock)
+                {
+                    _retention = value;
+                }
+
+                Wake();
+            }
+        }
+
+        /// <summary>Jobs counted as outstanding at Segmind now (followed and not ended, plus fresh submits).</summary>
+        public int OutstandingCount
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return CountOutstandingLocked(_clock.GetUtcNow());
+                }
+            }
+        }
+
+        /// <summary>Outstanding jobs allowed now; see the remarks.</summary>
+        public int Capacity
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return CapacityLocked();
+                }
+            }
+        }
+
+        /// <summary>The median duration (seconds of <c>inference_time</c>) of the jobs completed so far; null before any.</summary>
+        public double? MedianDuration
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return QuantileLocked(0.5);
+                }
+            }
+        }
+
+        /// <summary>The most jobs seen running at once (Segmind's concurrency for this account, as observed).</summary>
+        public int ObservedConcurrency
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _maxRunning;
+                }
+            }
+        }
+
+        /// <summary>Waits until one more job may be outstanding within the retention window. Only submits call this.</summary>
+        public async Task WaitForRoomAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                TaskCompletionSource<bool> waiter;
+                lock (_lock)
+                {
+                    var now = _clock.GetUtcNow();
+                    if (_tracked == 0 || CountOutstandingLocked(now) < CapacityLocked())
+                    {
+                        return;
+                    }
+
+                    waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _waiters.Add(waiter);
+                }
+
+                // Woken by any change; the grace of untracked submits ends on its own, so look again now and then.
+                var recheck = _clock.Delay(TimeSpan.FromSeconds(5), cancellationToken);
+                await Task.WhenAny(waiter.Task, recheck).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        /// <summary>A submit was accepted (counted for a short grace until someone follows it).</summary>
+        public void OnSubmitted(string requestId, DateTimeOffset submittedAt)
+        {
+            lock (_lock)
+            {
+                if (!_jobs.ContainsKey(requestId))
+                {
+                    _jobs[requestId] = new Outstanding(submittedAt);
+                }
+
+                if (_jobs.Count > 2 * _tracked + 64)
+                {
+                    // Submits nobody waits for (New-WanAnimateJob alone) are forgotten once their grace is over.
+                    var now = _clock.GetUtcNow();
+                    var stale = new List<string>();
+                    foreach (var pair in _jobs)
+                    {
+                        if (!pair.Value.Tracked && now - pair.Value.SubmittedAt >= UntrackedGrace)
+                        {
+                            stale.Add(pair.Key);
+                        }
+                    }
+
+                    foreach (var id in stale)
+                    {
+                        _jobs.Remove(id);
+                    }
+                }
+            }
+        }
+
+        /// <summary>A job is being followed until it ends.</summary>
+        public void OnTracked(string requestId)
+        {
+            lock (_lock)
+            {
+                if (!_jobs.TryGetValue(requestId, out var job))
+                {
+                    job = new Outstanding(_clock.GetUtcNow());
+                    _jobs[requestId] = job;
+                }
+
+                if (!job.Tracked)
+                {
+                    job.Tracked = true;
+                    _tracked++;
+                }
+            }
+        }
+
+        /// <summary>A status was read. Returns a warning to show when the job has just become at risk of expiring, else null.</summary>
+        public string? OnStatus(JobStatus status)
+        {
+            if (status is null)
+            {
+                throw new ArgumentNullException(nameof(status));
+            }
+
+            string? warning = null;
+            lock (_lock)
+            {
+                if (!_jobs.TryGetValue(status.RequestId, out var job))
+                {
+                    return null;
+                }
+
+                job.State = status.Status;
+                var seen = _clock.GetUtcNow();
+                if (status.Status == JobState.Processing && job.RunningSince is null)
+                {
+                    job.RunningSince = seen;
+                }
+                var running = 0;
+                foreach (var other in _jobs.Values)
+                {
+                    if (other.Tracked && other.State == JobState.Processing)
+                    {
+                        running++;
+                    }
+                }
+
+                _maxRunning = Math.Max(_maxRunning, running);
+                var now = _clock.GetUtcNow();
+                var expires = job.SubmittedAt + _retention;
+                if (!status.IsTerminal && !job.Warned && now >= job.SubmittedAt + TimeSpan.FromTicks((long)(_retention.Ticks * AtRiskShare)))
+                {
+                    job.Warned = true;
+                    warning = string.Format(
+                        CultureInfo.InvariantCulture,
+                        "Job '{0}' is still {1} {2:0} minutes after it was submitted; Segmind keeps its status and result only until {3:u} ({4:0} minutes after submission), so it may expire before it can be collected. Save it the moment it completes (Save-WanAnimateOutput -RequestId {0}).",
+                        status.RequestId,
+                        status.Status,
+                        (now - job.SubmittedAt).TotalMinutes,
+                        expires.UtcDateTime,
+                        _retention.TotalMinutes);
+                }
+            }
+
+            Wake();
+            return warning;
+        }
+
+        /// <summary>A followed job ended (or is no longer followed): it leaves the outstanding count, and its duration is learned.</summary>
+        public void OnFinished(string requestId, JobStatus? last)
+        {
+            lock (_lock)
+            {
+                DateTimeOffset? since = null;
+                if (_jobs.TryGetValue(requestId, out var job))
+                {
+                    _jobs.Remove(requestId);
+                    since = job.SubmittedAt;
+                    if (job.Tracked)
+                    {
+                        _tracked--;
+                    }
+                }
+
+                if (last != null && last.Status == JobState.Completed && Duration(last, since) is double duration && duration > 0)
+                {
+                    _durations.Add(duration);
+                    if (_durations.Count > 2048)
+                    {
+                        _durations.RemoveAt(0);
+                    }
+                }
+            }
+
+            Wake();
+        }
+
+        /// <summary>
+        /// When to poll this job next, given its last status; <paramref name="scheduled"/> is the back-off schedule's
+        /// choice, used as is until this batch has completed jobs to learn from (and never shortened).
+        /// </summary>
+        public TimeSpan NextPollDelay(JobStatus? last, TimeSpan scheduled)
+        {
+            if (last is null)
+            {
+                return scheduled;
+            }
+
+            lock (_lock)
+            {
+                var median = QuantileLocked(0.5);
+                var shortest = QuantileLocked(0.1);
+                if (!(median is double d) || !(shortest is double fast))
+                {
+                    return scheduled;
+                }
+
+                double wait;
+                if (last.Status == JobState.Queued)
+                {
+                    var concurrency = Math.Max(1, _maxRunning);
+                    var ahead = QueuedAheadLocked(last.RequestId);
+                    wait = Math.Min(LongestQueuedPoll.TotalSeconds, ((ahead / (double)concurrency) + 1) * d / 2);
+                }
+                else if (last.Status == JobState.Processing)
+                {
+                    // The server's running time, bounded by what this client's clock allows (a scaled server reports
+                    // its own seconds), and at least what this client saw itself.
+                    var now = _clock.GetUtcNow();
+                    var elapsed = Seconds(last.Metrics, "inference_time") ?? 0;
+                    if (_jobs.TryGetValue(last.RequestId, out var job))
+                    {
+                        elapsed = Math.Min(elapsed, (now - job.SubmittedAt).TotalSeconds);
+                        if (job.RunningSince is DateTimeOffset since)
+                        {
+                            elapsed = Math.Max(elapsed, (now - since).TotalSeconds);
+                        }
+                    }
+
+                    wait = fast - elapsed;
+                }
+                else
+                {
+                    return scheduled;
+                }
+
+                var planned = TimeSpan.FromSeconds(Math.Max(0, wait));
+                return planned > scheduled ? planned : scheduled;
+            }
+        }
+
+        private int QueuedAheadLocked(string requestId)
+        {
+            if (!_jobs.TryGetValue(requestId, out var job))
+            {
+                return 0;
+            }
+
+            var ahead = 0;
+            foreach (var other in _jobs.Values)
+            {
+                if (other.Tracked && other.State == JobState.Queued && other.SubmittedAt < job.SubmittedAt)
+                {
+                    ahead++;
+                }
+            }
+
+            return ahead;
+        }
+
+        private int CountOutstandingLocked(DateTimeOffset now)
+        {
+            var count = 0;
+            foreach (var job in _jobs.Values)
+            {
+                if (job.Tracked || now - job.SubmittedAt < UntrackedGrace)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+
+        private int CapacityLocked()
+        {
+            var concurrency = Math.Max(1, _maxRunning);
+            if (!(QuantileLocked(0.5) is double duration) || duration <= 0)
+            {
+                return Math.Max(InitialOutstanding, 2 * _maxRunning);
+            }
+
+            var usable = _retention.TotalSeconds * RetentionUse;
+            var fits = concurrency * ((usable / duration) - 1) + 1;
+            return (int)Math.Max(concurrency, Math.Min(int.MaxValue / 2, Math.Floor(fits)));
+        }
+
+        private double? QuantileLocked(double q)
+        {
+            if (_durations.Count == 0)
+            {
+                return null;
+            }
+
+            var sorted = _durations.ToArray();
+            Array.Sort(sorted);
+            var index = (int)Math.Min(sorted.Length - 1, Math.Max(0, Math.Floor(q * (sorted.Length - 1))));
+            return sorted[index];
+        }
+
+        private void Wake()
+        {
+            List<TaskCompletionSource<bool>> woken;
+            lock (_lock)
+            {
+                if (_waiters.Count == 0)
+                {
+                    return;
+                }
+
+                woken = new List<TaskCompletionSource<bool>>(_waiters);
+                _waiters.Clear();
+            }
+
+            foreach (var waiter in woken)
+            {
+                waiter.TrySetResult(true);
+            }
+        }
+
+        /// <summary>
+        /// A completed job's duration on this client's clock: the server's <c>inference_time</c>, but never more than
+        /// the time this client saw pass since the job was submitted (or given to it). A server on another time scale
+        /// (an emulator) cannot then make the plan wait in its units.
+        /// </summary>
+        private double? Duration(JobStatus completed, DateTimeOffset? since)
+        {
+            var reported = Seconds(completed.Metrics, "inference_time");
+            double? observed = since is DateTimeOffset start ? (_clock.GetUtcNow() - start).TotalSeconds : (double?)null;
+            if (reported is double r && observed is double o)
+            {
+                return Math.Min(r, o);
+            }
+
+            return reported ?? observed;
+        }
+
+        private static double? Seconds(IReadOnlyDictionary<string, object?>? metrics, string name)
+        {
+            if (metrics is null || !metrics.TryGetValue(name, out var value) || value is null)
+            {
+                return null;
+            }
+
+            switch (value)
+            {
+                case double d:
+                    return double.IsNaN(d) || double.IsInfinity(d) ? (double?)null : d;
+                case long l:
+                    return l;
+                case int i:
+                    return i;
+                case decimal m:
+                    return (double)m;
+                case string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed):
+                    return parsed;
+                default:
+                    return null;
+            }
+        }
+
+        private sealed class Outstanding
+        {
+            public Outstanding(DateTimeOffset submittedAt)
+            {
+                SubmittedAt = submittedAt;
+            }
+
+            public DateTimeOffset SubmittedAt { get; }
+
+            public bool Tracked { get; set; }
+
+            public string? State { get; set; }
+
+            /// <summary>When this client first saw it PROCESSING (its own clock).</summary>
+            public DateTimeOffset? RunningSince { get; set; }
+
+            public bool Warned { get; set; }
+        }
+    }
+}
