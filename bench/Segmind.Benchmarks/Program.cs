@@ -66,6 +66,7 @@ public static class Program
             (3, "polling cost", () => PollingCostFigure.RunAsync(settings, report)),
             (4, "batch wall time", () => BatchWallTimeFigure.RunAsync(settings, layout, report)),
             (5, "memory", () => MemoryFigure.RunAsync(settings, report)),
+            (6, "batch controller", () => BatchControllerFigure.RunAsync(settings, report)),
         };
 
         foreach (var (number, name, run) in figures.Where(figure => settings.Figures.Contains(figure.Number)))

@@ -197,6 +197,23 @@ public sealed class JournaledSubmitterTests : IClassFixture<EmulatorFixture>, ID
         Assert.DoesNotContain(TestKeys.Key.Reveal(), File.ReadAllText(path));
     }
 
+    [Fact]
+    public async Task An_accepted_submit_whose_answer_cannot_be_used_is_unknown_and_the_ledger_keeps_the_id_it_showed()
+    {
+        await using var stub = StubServer.Answering(200, "{\"request_id\":\"salvaged-1\",\"status\":\"QUEUED\"}");
+        using var client = new SegmindClient(TestClientOptions.For(stub.BaseUri, _gate));
+        using var journal = BatchJournal.Open(JournalPath);
+        using var submitter = new JournaledSubmitter(client, journal, Ledger, throttleLimit: 1);
+        submitter.Plan("odd-row", resubmitUnknown: false);
+
+        var outcome = await submitter.SubmitAsync(Row("odd-row"), CancellationToken.None);
+
+        Assert.Equal(SubmitOutcomeKind.Unknown, outcome.Kind);
+        Assert.Equal(new[] { "claimed", "submitting", "unknown" }, Kinds("odd-row"));
+        Assert.Contains(Ledger.ReadEntries(), e => e.Status == LedgerStatus.Unknown && e.RowId == "odd-row" && e.RequestId == "salvaged-1");
+        Assert.Single(stub.Requests, r => r.Method == "POST");
+    }
+
     /// <summary>A gate whose submits wait until they are cancelled.</summary>
     private sealed class BlockingGate : IRequestGate
     {

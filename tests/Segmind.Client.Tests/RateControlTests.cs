@@ -72,9 +72,9 @@ public sealed class RateControlTests
         simulation.Run(TimeSpan.FromMinutes(4), keepWaiting: 8);
         Assert.True(simulation.Gate.EffectiveRequestsPerMinute < 30);
 
-        // The account's budget is raised: after a clean minute the gate is back at its ceiling within ~2 minutes.
+        // The account's budget is raised: after a clean minute, a gentle probe past the old budget, then the climb.
         server.Limit = 1000;
-        simulation.Run(TimeSpan.FromMinutes(2), keepWaiting: 8);
+        simulation.Run(TimeSpan.FromMinutes(2.5), keepWaiting: 8);
         Assert.Equal(60, simulation.Gate.EffectiveRequestsPerMinute);
     }
 

@@ -217,4 +217,33 @@ public sealed class SubmitOperationTests : IClassFixture<EmulatorFixture>
             Assert.True(ids.Contains(id) || warnings.Contains(id, StringComparison.Ordinal), id + " is neither in the job's output nor in its warnings.");
         });
     }
+
+    [Fact]
+    public void A_stopped_pipeline_waits_for_the_submits_on_the_wire_and_keeps_them_in_the_ledger()
+    {
+        _emulator.Server.Options.Faults.Submit.SlowResponseProbability = 1;
+        _emulator.Server.Options.Faults.Submit.SlowResponseSeconds = 0.5;
+        using var session = _emulator.OpenSession();
+        var rows = Rows("ctrlc-" + Guid.NewGuid().ToString("N")[..6], 6);
+
+        using (var shell = session.CreateShell("$args[0] | New-WanAnimateJob -ThrottleLimit 2", (object)rows))
+        {
+            var running = shell.BeginInvoke();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (_emulator.Server.Counters.Requests(Segmind.Emulator.EndpointGroup.Submit) < 2 && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                Thread.Sleep(5);
+            }
+
+            // Stop returns once the cmdlet has settled: the two submits on the wire were answered and recorded.
+            shell.Stop();
+            Assert.True(running.IsCompleted);
+        }
+
+        var accepted = _emulator.Server.Counters.AcceptedRequestIds;
+        Assert.Equal(2, accepted.Count);
+        Assert.Equal(2, _emulator.Server.Counters.Requests(Segmind.Emulator.EndpointGroup.Submit));
+        var ledger = LedgerAccepted();
+        Assert.All(accepted, id => Assert.True(ledger.ContainsKey(id), id + " is not in the ledger."));
+    }
 }

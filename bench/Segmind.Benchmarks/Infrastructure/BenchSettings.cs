@@ -5,7 +5,7 @@ namespace Segmind.Benchmarks.Infrastructure;
 /// <summary>What the command line asked for, and the sizes of every figure in full and quick runs.</summary>
 public sealed class BenchSettings
 {
-    public const int FigureCount = 5;
+    public const int FigureCount = 6;
 
     public bool Quick { get; private init; }
 
@@ -59,7 +59,7 @@ public sealed class BenchSettings
         "  dotnet run -c Release --project bench/Segmind.Benchmarks [-- options]",
         string.Empty,
         "  --quick          smaller, shorter run (fewer samples, faster time scales, 2,000 tracked jobs, 128 MiB save)",
-        "  --only 2,3       run only these figures (1 import, 2 submit throughput, 3 polling, 4 batch, 5 memory)",
+        "  --only 2,3       run only these figures (1 import, 2 submit throughput, 3 polling, 4 batch, 5 memory, 6 batch controller)",
         "  --out FILE       also write the report (markdown) to FILE",
         "  --micro          run the BenchmarkDotNet micro benchmarks of the core instead of the figures",
         "  --help           this text",

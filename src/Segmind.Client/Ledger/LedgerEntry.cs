@@ -26,7 +26,7 @@ namespace Segmind.Client
             RowId = rowId;
         }
 
-        /// <summary>Segmind's request id; null for an <see cref="LedgerStatus.Unknown"/> submit.</summary>
+        /// <summary>Segmind's request id; for an <see cref="LedgerStatus.Unknown"/> submit, only when its answer still showed one.</summary>
         public string? RequestId { get; internal set; }
 
         public LedgerStatus Status { get; internal set; }

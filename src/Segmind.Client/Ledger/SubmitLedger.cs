@@ -77,10 +77,13 @@ namespace Segmind.Client
             });
         }
 
-        /// <summary>The row's submit was sent and its answer lost: the job may exist.</summary>
-        public void RecordUnknown(string rowId, int? row, WanAnimateRequest inputs, string? error, string? journalPath)
+        /// <summary>
+        /// The row's submit was sent and its answer lost (or unusable): the job may exist. <paramref name="requestId"/>
+        /// is the request id the answer still showed, if any.
+        /// </summary>
+        public void RecordUnknown(string rowId, int? row, WanAnimateRequest inputs, string? error, string? journalPath, string? requestId = null)
         {
-            Append("unknown", null, writer =>
+            Append("unknown", requestId, writer =>
             {
                 WriteRow(writer, rowId, row, journalPath, inputs);
                 if (error != null)
@@ -137,6 +140,7 @@ namespace Segmind.Client
                     case "unknown":
                         var unknown = ReadRow(record, at);
                         unknown.Status = LedgerStatus.Unknown;
+                        unknown.RequestId = requestId;
                         unknown.Error = JournalJson.GetString(record, "error");
                         entries.Add(unknown);
                         break;

@@ -20,6 +20,11 @@ namespace Segmind.Client
         /// <summary>Then the rate climbs ×<see cref="Climb"/> every <see cref="ClimbEvery"/> up to the ceiling: from half the rate, back in 40 s.</summary>
         public const double Climb = 1.2;
 
+        /// <summary>Past a learned budget it first probes gently (×1.05 a step for <see cref="GentleProbe"/>), so crossing the budget costs one or two 429s.</summary>
+        public const double ProbeClimb = 1.05;
+
+        public static readonly TimeSpan GentleProbe = TimeSpan.FromSeconds(30);
+
         public static readonly TimeSpan ClimbEvery = TimeSpan.FromSeconds(10);
 
         /// <summary>After a cut that did not reduce the share of 429s, no cut for this long: the 429s were not about our rate.</summary>
@@ -47,6 +52,7 @@ namespace Segmind.Client
         private int _answersSinceCut;
         private int _refusalsSinceCut;
         private DateTimeOffset _noCutUntil;
+        private DateTimeOffset? _probingSince;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -157,7 +163,18 @@ namespace Segmind.Client
             }
 
             _lastClimb = now;
-            var raised = rate * Climb;
+            var probing = LearnedBudget is double known && rate >= known * Headroom;
+            if (!probing)
+            {
+                _probingSince = null;
+            }
+            else if (_probingSince is null)
+            {
+                _probingSince = now;
+            }
+
+            var gentle = probing && now - _probingSince!.Value < GentleProbe;
+            var raised = rate * (gentle ? ProbeClimb : Climb);
             if (ceiling is double cap)
             {
                 return raised >= cap ? cap : raised;

@@ -29,9 +29,9 @@ namespace Segmind.Client
     /// </para>
     /// <para>
     /// <b>Recovery.</b> After a minute without a 429 a cut rate climbs ×1.2 every 10 s up to the ceiling (from half
-    /// the rate, back in 40 s more). Against a real budget that probe meets a 429 within seconds of passing it, and
-    /// that single 429 (above the learned budget) cuts at once: about one 429 every 70–80 s while the gate sends at
-    /// 95–100 % of the budget.
+    /// the rate, back in 40 s more). Past a learned budget it first probes gently (×1.05 every 10 s for 30 s), so a
+    /// real budget is crossed by a little and the single 429 that follows (above the learned budget) cuts at once;
+    /// a budget that has grown lets the probe through and the climb speeds up again.
     /// </para>
     /// <para>
     /// <b>Who goes first.</b> Waiters are served first come, first served within three classes: result fetches

@@ -279,7 +279,7 @@ namespace Segmind.Client
         {
             if (_ledger != null)
             {
-                Record(attempt.Warnings, () => _ledger.RecordUnknown(row.RowId, row.Row, row.Request, error.Message, Journal?.Path), "the ledger that row " + row.RowId + "'s submit outcome is unknown");
+                Record(attempt.Warnings, () => _ledger.RecordUnknown(row.RowId, row.Row, row.Request, error.Message, Journal?.Path, (error as SegmindException)?.RequestId), "the ledger that row " + row.RowId + "'s submit outcome is unknown");
             }
 
             if (Journal != null)

@@ -9,7 +9,7 @@ namespace Segmind.WanAnimate
     /// </summary>
     public sealed class WanAnimateLedgerEntry
     {
-        /// <summary>Segmind's request id; empty for an "unknown" submit (sent, answer lost).</summary>
+        /// <summary>Segmind's request id; empty for an "unknown" submit (sent, answer lost) unless its answer still showed one.</summary>
         public string RequestId { get; set; } = string.Empty;
 
         /// <summary>pending, completed, failed, saved or unknown.</summary>
