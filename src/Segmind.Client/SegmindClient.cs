@@ -265,7 +265,19 @@ namespace Segmind.Client
                     call,
                     key,
                     gate,
-                    read ?? ((message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token)),
+                    async (message, token) =>
+                    {
+                        var answer = read is null
+                            ? await ApiTransport.ReadAsync(message, MaxResponseBytes(), token).ConfigureAwait(false)
+                            : await read(message, token).ConfigureAwait(false);
+                        if (_options.BatchStop != null && BatchStop.IsBatchFatal(answer.StatusCode))
+                        {
+                            // Seen while this request still holds its gate slot, so no request queued behind it slips past the stop.
+                            ResponseError(call, answer.Redacted(KeyRedactor.For(key)), key, gate, isSubmit);
+                        }
+
+                        return answer;
+                    },
                     cancellationToken,
                     trace == null ? null : (status, outcome, elapsed) => trace(new HttpExchange(call.Method.Method, call.Uri, attempt, status, outcome, elapsed))).ConfigureAwait(false);
 
