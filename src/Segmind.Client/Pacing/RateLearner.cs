@@ -33,11 +33,20 @@ namespace Segmind.Client
         /// <summary>Answers, counted from a full window after the cut (the server's window has drained), before the cut is judged.</summary>
         public const int AnswersToJudgeACut = 20;
 
+        /// <summary>Refusals after a cut (from a full window on) before it can be judged useless.</summary>
+        public const int RefusalsToCallACutUseless = 3;
+
         /// <summary>
         /// The share of 429s over the last minute that, with a second burst within the minute, says the rate is over a
         /// budget. Random refusals (a 10 % storm) stay below it; sending past a real budget goes far above it.
         /// </summary>
         public const double BudgetShare = 0.2;
+
+        /// <summary>
+        /// Consecutive bursts with several refusals (requests in flight refused together: sent into a full window) that
+        /// make a budget likely even when the share stays low, because the gate's pauses keep the server busy between them.
+        /// </summary>
+        public const int CrowdedBurstsForABudget = 3;
 
         private readonly MinuteCounter _answers = new MinuteCounter();
         private readonly MinuteCounter _refusals = new MinuteCounter();
@@ -53,6 +62,9 @@ namespace Segmind.Client
         private int _refusalsSinceCut;
         private DateTimeOffset _noCutUntil;
         private DateTimeOffset? _probingSince;
+        private int _refusalsThisEpisode;
+        private int _crowdedBursts;
+        private DateTimeOffset? _lastCrowdedBurst;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -85,17 +97,38 @@ namespace Segmind.Client
 
             if (!newEpisode)
             {
-                return current;
+                // The second refusal of one burst: several requests in flight were sent into a full window. Bursts
+                // like that, one after another, say the window is a budget even at a low share (pausing alone keeps
+                // the window full and loses the requests in flight each time it fills), so try a cut; the judge below
+                // restores it if the refusals were random after all.
+                if (++_refusalsThisEpisode != 2)
+                {
+                    return current;
+                }
+
+                _crowdedBursts = _lastCrowdedBurst is DateTimeOffset lastCrowded && now - lastCrowded < Window + Window ? _crowdedBursts + 1 : 1;
+                _lastCrowdedBurst = now;
+                if (_crowdedBursts < CrowdedBurstsForABudget || now < _noCutUntil || _cutAt.HasValue)
+                {
+                    return current;
+                }
+
+                _crowdedBursts = 0;
+                return Cut(now, current, ceiling);
             }
 
+            _refusalsThisEpisode = 1;
             var previousEpisode = _lastEpisode;
             _lastEpisode = now;
 
             // A cut that changed nothing: the 429s come at the same share whatever the rate, so they are not a budget.
-            if (_cutAt.HasValue && _answersSinceCut >= AnswersToJudgeACut)
+            // One refusal is no evidence (a probe past the budget costs one): a cut is judged on several, or
+            // called useful after many clean answers.
+            if (_cutAt.HasValue && _answersSinceCut >= AnswersToJudgeACut
+                && (_refusalsSinceCut >= RefusalsToCallACutUseless || _answersSinceCut >= AnswersToJudgeACut * 5))
             {
                 var shareSinceCut = _refusalsSinceCut / (double)Math.Max(1, _answersSinceCut);
-                var useless = shareSinceCut >= _shareBeforeCut * 0.5;
+                var useless = _refusalsSinceCut >= RefusalsToCallACutUseless && shareSinceCut >= _shareBeforeCut * 0.5;
                 var restored = _rateBeforeCut;
                 _cutAt = null;
                 if (useless)
@@ -115,15 +148,25 @@ namespace Segmind.Client
             // once the rate has climbed above a budget learned earlier.
             var answers = _answers.Sum(now);
             var refusals = _refusals.Sum(now);
-            var persisting = (previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers))
-                || (LearnedBudget is double budget && current is double rate && rate > budget);
-            if (!persisting)
+            var crowded = previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers);
+            var probedPast = LearnedBudget is double budget && current is double rate && rate > budget;
+            if (!crowded && !probedPast)
             {
                 return current;
             }
 
+            // A probe past the learned budget that meets a 429 confirms that budget; it does not lower it (the
+            // minute before counted a little less than the budget, being paced under it).
+            return Cut(now, current, ceiling, crowded ? null : LearnedBudget);
+        }
+
+        /// <summary>Cuts to just under what the server accepted over the last minute (unless that is no lower than now).</summary>
+        private double? Cut(DateTimeOffset now, double? current, double? ceiling, double? confirmed = null)
+        {
+            var answers = _answers.Sum(now);
+            var refusals = _refusals.Sum(now);
             var accepted = Math.Max(0, answers - refusals);
-            var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, accepted);
+            var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, Math.Max(accepted, confirmed ?? 0));
             var cut = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, learned * Headroom);
             if (ceiling is double cap && cut > cap)
             {
