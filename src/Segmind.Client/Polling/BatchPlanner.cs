@@ -43,6 +43,9 @@ namespace Segmind.Client
 
         private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(10);
 
+        /// <summary>Before any job has completed, a running job is polled at most this share of its age later.</summary>
+        private const double UnknownDurationPollShare = 0.25;
+
         /// <summary>A submit not yet followed by a wait still counts this long (the waiting cmdlet may not have seen it yet).</summary>
         private static readonly TimeSpan UntrackedGrace = TimeSpan.FromSeconds(30);
 
@@ -232,6 +235,9 @@ namespace Segmind.Client
                 {
                     job.RunningSince = seen;
                 }
+
+                job.LastSeen = seen;
+                job.ElapsedWhenSeen = status.Status == JobState.Processing ? RunningElapsedLocked(job, status, seen) : 0;
                 var running = 0;
                 foreach (var other in _jobs.Values)
                 {
@@ -304,64 +310,154 @@ namespace Segmind.Client
 
             lock (_lock)
             {
-                var median = QuantileLocked(0.5);
-                var shortest = QuantileLocked(0.1);
-                if (!(median is double d) || !(shortest is double fast))
-                {
-                    return scheduled;
-                }
-
+                var now = _clock.GetUtcNow();
+                _jobs.TryGetValue(last.RequestId, out var job);
+                var fast = QuantileLocked(0.1);
+                var age = job is null ? 0 : job.ElapsedWhenSeen + (now - (job.LastSeen ?? now)).TotalSeconds;
                 double wait;
-                if (last.Status == JobState.Queued)
+                if (!(fast is double shortest) || shortest <= 0)
                 {
-                    var concurrency = Math.Max(1, _maxRunning);
-                    var ahead = QueuedAheadLocked(last.RequestId);
-                    wait = Math.Min(LongestQueuedPoll.TotalSeconds, ((ahead / (double)concurrency) + 1) * d / 2);
+                    // Nothing has completed yet, so no duration is known. A running job is polled at most a quarter
+                    // of its age later (the first wave's detection delay stays under a quarter of its length); a
+                    // queued job waits at least as long as the oldest running job has run, since none of them has
+                    // ended yet and it cannot start before one does.
+                    if (job is null)
+                    {
+                        return scheduled;
+                    }
+
+                    wait = last.Status == JobState.Processing ? age * UnknownDurationPollShare
+                        : last.Status == JobState.Queued ? OldestRunningLocked(now) : 0;
                 }
                 else if (last.Status == JobState.Processing)
                 {
-                    // The server's running time, bounded by what this client's clock allows (a scaled server reports
-                    // its own seconds), and at least what this client saw itself.
-                    var now = _clock.GetUtcNow();
-                    var elapsed = Seconds(last.Metrics, "inference_time") ?? 0;
-                    if (_jobs.TryGetValue(last.RequestId, out var job))
-                    {
-                        elapsed = Math.Min(elapsed, (now - job.SubmittedAt).TotalSeconds);
-                        if (job.RunningSince is DateTimeOffset since)
-                        {
-                            elapsed = Math.Max(elapsed, (now - since).TotalSeconds);
-                        }
-                    }
-
-                    wait = fast - elapsed;
+                    // Due when the shortest tenth of this batch's durations says it may end, and a moment after.
+                    var elapsed = job is null ? Seconds(last.Metrics, "inference_time") ?? 0 : age;
+                    wait = shortest - elapsed + Margin(shortest);
+                }
+                else if (last.Status == JobState.Queued && job != null)
+                {
+                    // The earliest it can have ended: every unfinished job ahead of it (first in, first out, at the
+                    // concurrency seen) runs only as long as the shortest tenth of durations. Deep in the queue that is
+                    // far off, so it is polled rarely; an estimate that proves early just costs one more poll.
+                    wait = (EarliestEndLocked(job, shortest, now) - now).TotalSeconds + Margin(shortest);
                 }
                 else
                 {
                     return scheduled;
                 }
 
+                wait = Math.Min(wait, LongestQueuedPoll.TotalSeconds);
                 var planned = TimeSpan.FromSeconds(Math.Max(0, wait));
                 return planned > scheduled ? planned : scheduled;
             }
         }
 
-        private int QueuedAheadLocked(string requestId)
+        /// <summary>
+        /// When <paramref name="job"/> can have ended at the earliest: the unfinished jobs submitted before it take the
+        /// server's slots in order, running ones for what is left of <paramref name="shortest"/>, queued ones for all of it.
+        /// </summary>
+        private DateTimeOffset EarliestEndLocked(Outstanding job, double shortest, DateTimeOffset now)
         {
-            if (!_jobs.TryGetValue(requestId, out var job))
-            {
-                return 0;
-            }
-
-            var ahead = 0;
+            var ahead = new List<Outstanding>();
+            var running = 0;
             foreach (var other in _jobs.Values)
             {
-                if (other.Tracked && other.State == JobState.Queued && other.SubmittedAt < job.SubmittedAt)
+                if (!other.Tracked)
                 {
-                    ahead++;
+                    continue;
+                }
+
+                if (other.State == JobState.Processing)
+                {
+                    running++;
+                }
+
+                if (!ReferenceEquals(other, job) && other.SubmittedAt <= job.SubmittedAt)
+                {
+                    ahead.Add(other);
                 }
             }
 
-            return ahead;
+            ahead.Sort((a, b) => a.SubmittedAt.CompareTo(b.SubmittedAt));
+            var slots = Math.Max(1, Math.Max(_maxRunning, running));
+            var duration = TimeSpan.FromSeconds(shortest);
+
+            // Free times of the server's slots: running jobs' estimated ends first, then free slots at once.
+            var free = new List<DateTimeOffset>();
+            var queued = new List<Outstanding>();
+            foreach (var other in ahead)
+            {
+                if (other.State == JobState.Processing && free.Count < slots)
+                {
+                    var seen = other.LastSeen ?? now;
+                    var left = shortest - other.ElapsedWhenSeen - (now - seen).TotalSeconds;
+                    free.Add(now + TimeSpan.FromSeconds(Math.Max(0, left)));
+                }
+                else
+                {
+                    queued.Add(other);
+                }
+            }
+
+            // A job last seen queued may have started right after that sighting.
+            DateTimeOffset StartBound(Outstanding queuedJob) => queuedJob.LastSeen ?? queuedJob.SubmittedAt;
+            while (free.Count < slots)
+            {
+                if (queued.Count == 0)
+                {
+                    return Later(StartBound(job), now - duration) + duration;
+                }
+
+                free.Add(Later(StartBound(queued[0]), now - duration) + duration);
+                queued.RemoveAt(0);
+            }
+
+            free.Sort();
+            foreach (var other in queued)
+            {
+                // The earliest slot to free takes the next job in line.
+                var slot = free[0];
+                free.RemoveAt(0);
+                var end = Later(slot, StartBound(other)) + duration;
+                var index = free.BinarySearch(end);
+                free.Insert(index < 0 ? ~index : index, end);
+            }
+
+            return Later(free[0], StartBound(job)) + duration;
+        }
+
+        private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+        /// <summary>A poll due at a predicted end comes this much after it: the prediction is not to the second.</summary>
+        private static double Margin(double duration) => Math.Min(5, Math.Max(0.5, duration * 0.01));
+
+        private double OldestRunningLocked(DateTimeOffset now)
+        {
+            var oldest = 0.0;
+            foreach (var other in _jobs.Values)
+            {
+                if (other.Tracked && other.State == JobState.Processing)
+                {
+                    var seen = other.LastSeen ?? now;
+                    oldest = Math.Max(oldest, other.ElapsedWhenSeen + (now - seen).TotalSeconds);
+                }
+            }
+
+            return oldest;
+        }
+
+        /// <summary>How long the job has run, on this client's clock: the server's <c>inference_time</c>, never more than it saw since the submit, at least what it saw itself.</summary>
+        private static double RunningElapsedLocked(Outstanding job, JobStatus status, DateTimeOffset now)
+        {
+            var elapsed = Seconds(status.Metrics, "inference_time") ?? 0;
+            elapsed = Math.Min(elapsed, (now - job.SubmittedAt).TotalSeconds);
+            if (job.RunningSince is DateTimeOffset since)
+            {
+                elapsed = Math.Max(elapsed, (now - since).TotalSeconds);
+            }
+
+            return elapsed;
         }
 
         private int CountOutstandingLocked(DateTimeOffset now)
@@ -482,6 +578,11 @@ namespace Segmind.Client
             public DateTimeOffset? RunningSince { get; set; }
 
             public bool Warned { get; set; }
+
+            /// <summary>When its status was last read (this client's clock), and how long it had run then (0 unless running).</summary>
+            public DateTimeOffset? LastSeen { get; set; }
+
+            public double ElapsedWhenSeen { get; set; }
         }
     }
 }
