@@ -61,13 +61,13 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
         var scheduled = TimeSpan.FromSeconds(13);
 
         // Nothing learned yet: the back-off schedule decides, except that a running job is polled at most a
-        // quarter of its age later, and a queued one not before the oldest running job has run that long again.
+        // half its age later, and a queued one not before the oldest running job has run that long again.
         Track(planner, clock, "first");
         Assert.Equal(scheduled, planner.NextPollDelay(Status("first", JobState.Queued, 0), scheduled));
         Track(planner, clock, "early");
         clock.Advance(TimeSpan.FromSeconds(200));
         planner.OnStatus(Status("early", JobState.Processing, 200));
-        Assert.InRange(planner.NextPollDelay(Status("early", JobState.Processing, 200), scheduled).TotalSeconds, 49.9, 50.1);
+        Assert.InRange(planner.NextPollDelay(Status("early", JobState.Processing, 200), scheduled).TotalSeconds, 99.9, 100.1);
         Assert.InRange(planner.NextPollDelay(Status("first", JobState.Queued, 0), scheduled).TotalSeconds, 199.9, 200.1);
         planner.OnFinished("early", null);
         planner.OnFinished("first", null);

@@ -65,6 +65,7 @@ namespace Segmind.Client
         private int _refusalsThisEpisode;
         private int _crowdedBursts;
         private DateTimeOffset? _lastCrowdedBurst;
+        private DateTimeOffset? _lastCutAt;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -165,7 +166,21 @@ namespace Segmind.Client
         {
             var answers = _answers.Sum(now);
             var refusals = _refusals.Sum(now);
+
+            // What the server accepted in a minute: the best minute of the last two, since pauses (an exact
+            // Retry-After waits for the window to drain) can leave the last minute nearly empty. Right after a cut,
+            // only the last minute: 429s that persist then mean the budget is lower than learned.
             var accepted = Math.Max(0, answers - refusals);
+            if (!(_lastCutAt is DateTimeOffset lastCut) || now - lastCut >= Window)
+            {
+                for (var back = 1; back < 60; back++)
+                {
+                    var then = now - TimeSpan.FromSeconds(back);
+                    accepted = Math.Max(accepted, _answers.Sum(then) - _refusals.Sum(then));
+                }
+            }
+
+            _lastCutAt = now;
             var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, Math.Max(accepted, confirmed ?? 0));
             var cut = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, learned * Headroom);
             if (ceiling is double cap && cut > cap)
@@ -227,11 +242,11 @@ namespace Segmind.Client
             return !(LearnedBudget is double seen) || raised >= seen * 2 ? (double?)null : raised;
         }
 
-        /// <summary>Counts events per second over the trailing minute in a ring of 60 buckets: constant memory at any rate.</summary>
+        /// <summary>Counts events per second over the trailing two minutes in a ring of 120 buckets: constant memory at any rate.</summary>
         private sealed class MinuteCounter
         {
-            private readonly int[] _counts = new int[60];
-            private readonly long[] _seconds = new long[60];
+            private readonly int[] _counts = new int[120];
+            private readonly long[] _seconds = new long[120];
 
             public void Add(DateTimeOffset now)
             {
@@ -246,13 +261,15 @@ namespace Segmind.Client
                 _counts[index]++;
             }
 
-            public int Sum(DateTimeOffset now)
+            /// <summary>Events in the minute that ends at <paramref name="end"/> (at most a minute before the latest event).</summary>
+            public int Sum(DateTimeOffset end)
             {
-                var current = now.UtcTicks / TimeSpan.TicksPerSecond;
+                var last = end.UtcTicks / TimeSpan.TicksPerSecond;
                 var total = 0;
                 for (var i = 0; i < _counts.Length; i++)
                 {
-                    if (current - _seconds[i] < _counts.Length)
+                    var age = last - _seconds[i];
+                    if (age >= 0 && age < 60)
                     {
                         total += _counts[i];
                     }

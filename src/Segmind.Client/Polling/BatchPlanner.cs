@@ -44,7 +44,7 @@ namespace Segmind.Client
         private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(10);
 
         /// <summary>Before any job has completed, a running job is polled at most this share of its age later.</summary>
-        private const double UnknownDurationPollShare = 0.25;
+        private const double UnknownDurationPollShare = 0.5;
 
         /// <summary>A submit not yet followed by a wait still counts this long (the waiting cmdlet may not have seen it yet).</summary>
         private static readonly TimeSpan UntrackedGrace = TimeSpan.FromSeconds(30);
@@ -317,8 +317,8 @@ namespace Segmind.Client
                 double wait;
                 if (!(fast is double shortest) || shortest <= 0)
                 {
-                    // Nothing has completed yet, so no duration is known. A running job is polled at most a quarter
-                    // of its age later (the first wave's detection delay stays under a quarter of its length); a
+                    // Nothing has completed yet, so no duration is known. A running job is polled at most half its
+                    // age later (the first wave's detection delay stays under a third of its length); a
                     // queued job waits at least as long as the oldest running job has run, since none of them has
                     // ended yet and it cannot start before one does.
                     if (job is null)
