@@ -28,7 +28,7 @@ namespace Segmind.Client
     /// is made for 5 minutes; pauses still honour every 429.
     /// </para>
     /// <para>
-    /// <b>Recovery.</b> After a minute without a 429 a cut rate climbs ×1.2 every 10 s up to the ceiling (from half
+    /// <b>Recovery.</b> After a minute without a 429, while requests are waiting for the rate, a cut rate climbs ×1.2 every 10 s up to the ceiling (from half
     /// the rate, back in 40 s more). Past a learned budget it first probes gently (×1.05 every 10 s for 30 s), so a
     /// real budget is crossed by a little and the single 429 that follows (above the learned budget) cuts at once;
     /// a budget that has grown lets the probe through and the climb speeds up again.
@@ -427,8 +427,11 @@ namespace Segmind.Client
                     _nextOwnBackoff = InitialBackoff;
                 }
 
+                // The rate climbs only while requests wait for it: a quiet spell below the rate says nothing about
+                // the server's budget, and climbing through it would meet the next busy spell with a storm of 429s.
                 var before = _effectiveRpm;
-                var after = _learner.Recover(now, before, _options.LimitOrNull);
+                var busy = _results.Count + _polls.Count + _submits.Count > 0;
+                var after = busy ? _learner.Recover(now, before, _options.LimitOrNull) : before;
                 if (after != before)
                 {
                     RefillLocked(now);

@@ -41,10 +41,8 @@ namespace Segmind.Client
         /// <summary>From this share of its retention window on, a job that has not ended is at risk and named in a warning.</summary>
         public const double AtRiskShare = 0.75;
 
-        private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(10);
+        private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(30);
 
-        /// <summary>Before any job has completed, a running job is polled at most this share of its age later.</summary>
-        private const double UnknownDurationPollShare = 0.5;
 
         /// <summary>A submit not yet followed by a wait still counts this long (the waiting cmdlet may not have seen it yet).</summary>
         private static readonly TimeSpan UntrackedGrace = TimeSpan.FromSeconds(30);
@@ -317,17 +315,15 @@ namespace Segmind.Client
                 double wait;
                 if (!(fast is double shortest) || shortest <= 0)
                 {
-                    // Nothing has completed yet, so no duration is known. A running job is polled at most half its
-                    // age later (the first wave's detection delay stays under a third of its length); a
-                    // queued job waits at least as long as the oldest running job has run, since none of them has
-                    // ended yet and it cannot start before one does.
-                    if (job is null)
+                    // Nothing has completed yet, so no duration is known: a running job stays on the back-off
+                    // schedule (its detection delay stays low); a queued job waits at least as long as the oldest
+                    // running job has run, since none of them has ended yet and it cannot start before one does.
+                    if (job is null || last.Status != JobState.Queued)
                     {
                         return scheduled;
                     }
 
-                    wait = last.Status == JobState.Processing ? age * UnknownDurationPollShare
-                        : last.Status == JobState.Queued ? OldestRunningLocked(now) : 0;
+                    wait = OldestRunningLocked(now);
                 }
                 else if (last.Status == JobState.Processing)
                 {
@@ -347,7 +343,19 @@ namespace Segmind.Client
                     return scheduled;
                 }
 
-                wait = Math.Min(wait, LongestQueuedPoll.TotalSeconds);
+                // The estimate is an earliest end, so polling sooner would only hear "not yet"; but a job must be
+                // read once it reaches its at-risk share of the retention window, so that the warning is on time.
+                var longest = LongestQueuedPoll.TotalSeconds;
+                if (job != null)
+                {
+                    var atRisk = (job.SubmittedAt + TimeSpan.FromTicks((long)(_retention.Ticks * AtRiskShare)) - now).TotalSeconds;
+                    if (atRisk > 0)
+                    {
+                        longest = Math.Min(longest, atRisk + 1);
+                    }
+                }
+
+                wait = Math.Min(wait, longest);
                 var planned = TimeSpan.FromSeconds(Math.Max(0, wait));
                 return planned > scheduled ? planned : scheduled;
             }
