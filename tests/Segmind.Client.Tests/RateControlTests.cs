@@ -72,6 +72,19 @@ public sealed class RateControlTests
     }
 
     [Fact]
+    public void ABudgetConfirmedAgainAndAgainIsProbedLessOften()
+    {
+        var server = new SlidingWindowServer(30);
+        var simulation = new Simulation(new RequestGateOptions { ThrottleLimit = 4 }, server.Answer) { Latency = TimeSpan.FromMilliseconds(300) };
+        simulation.Run(TimeSpan.FromMinutes(25), keepWaiting: 16);
+
+        // A probe a minute and a half would cost six or seven 429s in these ten minutes; doubling quiet times, one or two.
+        var (accepted, refused) = simulation.Between(TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(25));
+        Assert.True(refused <= 3, $"{refused} refusals in ten minutes at a known budget, learned {simulation.Gate.LearnedRequestsPerMinute}, rate {simulation.Gate.EffectiveRequestsPerMinute}.");
+        Assert.True(accepted >= 0.9 * 30 * 10, $"only {accepted} accepted in 10 minutes.");
+    }
+
+    [Fact]
     public void RandomRefusalsWithAOneSecondRetryAfterOnlyPause()
     {
         var random = new Random(11);

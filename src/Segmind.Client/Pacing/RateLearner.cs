@@ -27,6 +27,9 @@ namespace Segmind.Client
 
         public static readonly TimeSpan ClimbEvery = TimeSpan.FromSeconds(10);
 
+        /// <summary>Confirmations of one budget that double the quiet time before a probe: 1, 2, 4, then 8 minutes.</summary>
+        public const int MaxConfirmations = 3;
+
         /// <summary>After a cut that did not reduce the share of 429s, no cut for this long: the 429s were not about our rate.</summary>
         public static readonly TimeSpan NoCutAfterUselessCut = TimeSpan.FromMinutes(5);
 
@@ -66,6 +69,7 @@ namespace Segmind.Client
         private int _crowdedBursts;
         private DateTimeOffset? _lastCrowdedBurst;
         private DateTimeOffset? _lastCutAt;
+        private int _confirmations;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -182,6 +186,7 @@ namespace Segmind.Client
 
             _lastCutAt = now;
             var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, Math.Max(accepted, confirmed ?? 0));
+            _confirmations = confirmed is double same && learned <= same * 1.1 ? _confirmations + 1 : 0;
             var cut = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, learned * Headroom);
             if (ceiling is double cap && cut > cap)
             {
@@ -215,13 +220,17 @@ namespace Segmind.Client
             }
 
             var quiet = _lastRefusal is DateTimeOffset last ? now - last : TimeSpan.MaxValue;
-            if (quiet < QuietBeforeRecovery || now - _lastClimb < ClimbEvery)
+            var probing = LearnedBudget is double known && rate >= known * Headroom;
+
+            // Each probe that met the same budget again doubles the quiet time before the next one (up to 8
+            // minutes): a budget confirmed several times rarely moves, and every probe past it costs a 429.
+            var needed = probing ? TimeSpan.FromTicks(QuietBeforeRecovery.Ticks << Math.Min(_confirmations, MaxConfirmations)) : QuietBeforeRecovery;
+            if (quiet < needed || now - _lastClimb < ClimbEvery)
             {
                 return current;
             }
 
             _lastClimb = now;
-            var probing = LearnedBudget is double known && rate >= known * Headroom;
             if (!probing)
             {
                 _probingSince = null;
