@@ -144,7 +144,8 @@ namespace Segmind.Client
                 }
             }
 
-            if (now < _noCutUntil)
+            // For a window after a cut the server still counts what was sent before it: 429s then only pause.
+            if (now < _noCutUntil || (_cutAt.HasValue && now < _judgeFrom))
             {
                 return current;
             }
@@ -172,16 +173,18 @@ namespace Segmind.Client
             var refusals = _refusals.Sum(now);
 
             // What the server accepted in a minute: the best minute of the last two, since pauses (an exact
-            // Retry-After waits for the window to drain) can leave the last minute nearly empty. Right after a cut,
-            // only the last minute: 429s that persist then mean the budget is lower than learned.
+            // Retry-After waits for the window to drain) can leave the last minute nearly empty.
             var accepted = Math.Max(0, answers - refusals);
-            if (!(_lastCutAt is DateTimeOffset lastCut) || now - lastCut >= Window)
+            for (var back = 1; back < 60; back++)
             {
-                for (var back = 1; back < 60; back++)
+                // Only minutes wholly after the last cut: before it the gate sent more than it does now.
+                var then = now - TimeSpan.FromSeconds(back);
+                if (_lastCutAt is DateTimeOffset lastCut && then - Window < lastCut)
                 {
-                    var then = now - TimeSpan.FromSeconds(back);
-                    accepted = Math.Max(accepted, _answers.Sum(then) - _refusals.Sum(then));
+                    break;
                 }
+
+                accepted = Math.Max(accepted, _answers.Sum(then) - _refusals.Sum(then));
             }
 
             _lastCutAt = now;
