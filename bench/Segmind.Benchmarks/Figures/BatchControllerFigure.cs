@@ -92,7 +92,6 @@ public static class BatchControllerFigure
         }).ToList();
 
         var start = time.GetUtcNow();
-        using var trace = new Timer(_ => Console.Error.WriteLine($"6c {(time.GetUtcNow() - start).TotalMinutes:0.0} min: {server.Counters.TotalRequests} sent, {server.Counters.RateLimitedResponses} 429; gate {gate}, learned {gate.LearnedRequestsPerMinute:0.0}"), null, TimeSpan.FromSeconds(30 * scale), TimeSpan.FromSeconds(30 * scale));
         await time.Delay(measureFrom);
         var total0 = server.Counters.TotalRequests;
         var refused0 = server.Counters.RateLimitedResponses;
