@@ -10,7 +10,8 @@
     Test     Every test: dotnet test of the solution, then the Pester scenarios in real pwsh under en-US, de-DE and
              ja-JP (Pester pinned and restored from NuGet). Ends with one line of totals.
     Package  Build, then zip out/Segmind.WanAnimate into out/Segmind.WanAnimate.<version>.zip.
-    Demo     Build, start the local emulator, run a three-row CSV batch through Invoke-WanAnimate, show the results
+    Demo     Build, start the local emulator, run a three-row CSV batch through New | Wait | Save, show the results,
+             stop the emulator
              and write out/demo/gallery.html.
 
 .EXAMPLE
@@ -140,11 +141,12 @@ function Start-Emulator {
 
     $port = Get-FreeLoopbackPort
     $baseUri = "http://127.0.0.1:$port"
-    # Start-Process joins the arguments with spaces, so the project path is quoted for checkouts under such paths.
-    $arguments = @(
-        'run', '--project', "`"$emulatorProject`"", '--no-build', '-c', $Configuration, '--',
-        '--urls', $baseUri, '--Emulator:TimeScale=0.02'
-    )
+    # The emulator the build just made, started directly (dotnet run would add a second process and a build check).
+    # Start-Process joins the arguments with spaces, so the path is quoted for checkouts under such paths.
+    $emulatorDll = Join-Path $emulatorProject "bin/$Configuration/net10.0/Segmind.Emulator.dll"
+    $start = if (Test-Path -LiteralPath $emulatorDll) { @("`"$emulatorDll`"") }
+    else { @('run', '--project', "`"$emulatorProject`"", '--no-build', '-c', $Configuration, '--') }
+    $arguments = @($start) + @('--urls', $baseUri, '--Emulator:TimeScale=0.02')
     $process = Start-Process -FilePath 'dotnet' -ArgumentList $arguments -PassThru `
         -RedirectStandardOutput (Join-Path $LogDirectory 'emulator.out.log') `
         -RedirectStandardError (Join-Path $LogDirectory 'emulator.err.log')
@@ -211,10 +213,14 @@ function Invoke-DemoTask {
             [pscustomobject] @{ Id = 'dancer'; input_video = $video; reference_image = $image; prompt = 'A dancer spinning on a stage'; mode = 'animation'; resolution = '720p' }
         ) | Export-Csv -Path $csv -NoTypeInformation
 
+        # The main job, as a user runs it: submit every row, wait for all, save each video.
+        $connection = @{ ApiKey = 'emulator-key'; BaseUri = $emulator.BaseUri }
         $results = Import-Csv -Path $csv |
-            Invoke-WanAnimate -OutputDirectory $outputDirectory -ApiKey 'emulator-key' -BaseUri $emulator.BaseUri -PollInterval '00:00:00.200'
+            New-WanAnimateJob @connection |
+            Wait-WanAnimateJob @connection -PollInterval '00:00:00.200' |
+            Save-WanAnimateOutput @connection -Directory $outputDirectory -FileName '{RowId}.mp4' -Force
 
-        $results | Format-Table RowId, Row, RequestId, Status, Mode, Resolution, Duration, OutputFile -AutoSize | Out-Host
+        $results | Sort-Object Row | Format-Table | Out-Host
         Get-ChildItem -Path $outputDirectory -Filter '*.mp4' | Format-Table Name, Length -AutoSize | Out-Host
 
         if (@($results).Count -ne 3) {

@@ -60,7 +60,9 @@ namespace Segmind.Client
 
         /// <summary>
         /// Writes the result's output (URL streamed, or base64 decoded) to <paramref name="destinationPath"/> through a
-        /// temporary file and a rename; constant memory. A complete existing file is kept unless <paramref name="overwrite"/>.
+        /// temporary file and an atomic rename; constant memory. A record beside it (request id, length, SHA-256) lets a
+        /// later call keep this job's verified complete file, replace a damaged copy, and refuse to replace an unrelated
+        /// file (<see cref="SegmindOutputFileExistsException"/>) unless <paramref name="overwrite"/>.
         /// </summary>
         public async Task<DownloadedOutput> DownloadOutputAsync(JobResult result, string destinationPath, bool overwrite = false, CancellationToken cancellationToken = default)
         {
@@ -82,19 +84,27 @@ namespace Segmind.Client
 
             var destination = FullPath(destinationPath, "Path");
 
-            // Everything at the destination was renamed into place whole, so an existing non-empty file is complete.
-            if (!overwrite && File.Exists(destination))
+            if (!overwrite)
             {
-                var existing = new FileInfo(destination).Length;
-                if (existing > 0)
+                switch (OutputRecord.Check(destination, result.RequestId))
                 {
-                    return new DownloadedOutput(destination, existing, skipped: true);
+                    case ExistingOutput.Same:
+                        return new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                    case ExistingOutput.Unrelated:
+                        throw new SegmindOutputFileExistsException(
+                            $"'{destination}' already exists and is not the saved output of job '{result.RequestId}'; it was left as it is.",
+                            destination,
+                            result.RequestId);
                 }
             }
 
+            // From here the destination is replaced: absent, a damaged copy of this output, or replacing was allowed.
+            DownloadedOutput saved;
             if (result.OutputKind == OutputKind.Base64)
             {
-                return await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite, cancellationToken).ConfigureAwait(false);
+                saved = await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite: true, cancellationToken).ConfigureAwait(false);
+                OutputRecord.Write(destination, result.RequestId, saved.Length);
+                return saved;
             }
 
             if (!Uri.TryCreate(result.Output, UriKind.Absolute, out var uri))
@@ -103,10 +113,13 @@ namespace Segmind.Client
             }
 
             UriRules.EnsureDownloadable(uri, "Result");
-            return await _retry.RunAsync(
-                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite, token),
+            saved = await _retry.RunAsync(
+                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite: true, attempt, token),
                 IsRetryable,
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken,
+                _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice("GET", TraceAddress(uri), failed, delay, error.Message))).ConfigureAwait(false);
+            OutputRecord.Write(destination, result.RequestId, saved.Length);
+            return saved;
         }
 
         private async Task<SyncRunResult> RunOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, string destination, CancellationToken cancellationToken)
@@ -377,8 +390,10 @@ namespace Segmind.Client
         }
 
         /// <summary>One attempt: stream the URL to a partial file, verify its length, rename. Transient failures start over.</summary>
-        private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, CancellationToken cancellationToken)
+        private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, int attempt, CancellationToken cancellationToken)
         {
+            var trace = _options.Exchanged;
+            var sent = trace == null ? null : System.Diagnostics.Stopwatch.StartNew();
             var idle = _options.RequestTimeout;
             var http = HttpClientCache.ForDownload(uri);
             using (var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -394,9 +409,11 @@ namespace Segmind.Client
                 }
                 catch (Exception error) when (ApiTransport.IsTransportFailure(error))
                 {
+                    trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, null, "no answer: " + error.GetType().Name, sent!.Elapsed));
                     throw DownloadFailure(error, requestId, idle, watchdog, cancellationToken);
                 }
 
+                trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, (int)response.StatusCode, response.ReasonPhrase, sent!.Elapsed));
                 using (response)
                 using (watchdog.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))
                 {
@@ -456,6 +473,10 @@ namespace Segmind.Client
                 }
             }
         }
+
+        /// <summary>An output address for tracing: without its query, which on a signed link is a credential of its own.</summary>
+        private static Uri TraceAddress(Uri uri) =>
+            string.IsNullOrEmpty(uri.Query) ? uri : new Uri(uri.GetLeftPart(UriPartial.Path) + "?(query hidden)");
 
         /// <summary>Copies with one pooled 80 KB buffer (below the large-object threshold): memory stays flat whatever the size.</summary>
         private static async Task<long> CopyAsync(Stream source, Stream destination, IdleWatch? idle, CancellationToken cancellationToken)

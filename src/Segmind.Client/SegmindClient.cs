@@ -220,17 +220,18 @@ namespace Segmind.Client
             var key = RequireKey();
             var gate = Gate(key);
             return _retry.RunAsync(
-                (attempt, token) => stages is null ? CallOnceAsync(call, key, gate, isSubmit, acceptStatus, token) : SubmitOnceAsync(call, key, gate, stages, token),
+                (attempt, token) => stages is null ? CallOnceAsync(call, key, gate, isSubmit, acceptStatus, attempt, token) : SubmitOnceAsync(call, key, gate, stages, attempt, token),
                 isSubmit ? (Func<Exception, bool>)IsSubmitRetryable : IsRetryable,
-                cancellationToken);
+                cancellationToken,
+                _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice(call.Method.Method, call.Uri, failed, delay, error.Message)));
         }
 
         /// <summary>One submit attempt; one that provably did not reach the server is reported before it is retried.</summary>
-        private async Task<ApiResponse> SubmitOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, ISubmitStages stages, CancellationToken cancellationToken)
+        private async Task<ApiResponse> SubmitOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, ISubmitStages stages, int attempt, CancellationToken cancellationToken)
         {
             try
             {
-                return await CallOnceAsync(call, key, gate, isSubmit: true, acceptStatus: null, cancellationToken).ConfigureAwait(false);
+                return await CallOnceAsync(call, key, gate, isSubmit: true, acceptStatus: null, attempt, cancellationToken).ConfigureAwait(false);
             }
             catch (SegmindException refused) when (IsSubmitRetryable(refused))
             {
@@ -239,9 +240,10 @@ namespace Segmind.Client
             }
         }
 
-        private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, CancellationToken cancellationToken)
+        private async Task<ApiResponse> CallOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, bool isSubmit, Func<int, bool>? acceptStatus, int attempt, CancellationToken cancellationToken)
         {
             ApiResponse response;
+            var trace = _options.Exchanged;
             try
             {
                 response = await ApiTransport.SendAsync(
@@ -249,7 +251,8 @@ namespace Segmind.Client
                     key,
                     gate,
                     (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken,
+                    trace == null ? null : (status, outcome, elapsed) => trace(new HttpExchange(call.Method.Method, call.Uri, attempt, status, outcome, elapsed))).ConfigureAwait(false);
 
                 // The boundary: nothing below sees the answer before the key is taken out of it.
                 response = response.Redacted(KeyRedactor.For(key));

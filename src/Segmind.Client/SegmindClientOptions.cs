@@ -110,6 +110,12 @@ namespace Segmind.Client
 
         /// <summary>Hears warnings about what the client did instead of what it was given; called on any thread, it must not block.</summary>
         public Action<string>? Warning { get; set; }
+
+        /// <summary>Hears every HTTP exchange (method, address, attempt, status, elapsed); called on any thread, it must not block.</summary>
+        public Action<HttpExchange>? Exchanged { get; set; }
+
+        /// <summary>Hears every retry before its wait (what failed, how long the wait); called on any thread, it must not block.</summary>
+        public Action<RetryNotice>? Retrying { get; set; }
     }
 
     public sealed class RetryOptions

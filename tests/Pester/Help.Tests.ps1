@@ -26,6 +26,34 @@ Describe 'The module' {
             'New-WanAnimateJob', 'Save-WanAnimateOutput', 'Wait-WanAnimateJob')
     }
 
+    It 'names a license file that exists in the repository' {
+        $manifest = Import-PowerShellDataFile (Join-Path $PSScriptRoot '../../Segmind.WanAnimate.psd1')
+        $licenseUri = [uri] $manifest.PrivateData.PSData.LicenseUri
+        $relative = ($licenseUri.AbsolutePath -split '/blob/[^/]+/', 2)[1]
+
+        $relative | Should -Not -BeNullOrEmpty
+        Join-Path $PSScriptRoot "../../$relative" | Should -Exist
+        $manifest.Copyright | Should -Match 'MIT License'
+        Get-Content -Raw (Join-Path $PSScriptRoot "../../$relative") | Should -Match '^MIT License'
+    }
+
+    It 'opens the README with the demo and test commands, and CI runs the test command' {
+        $readme = Get-Content -Raw (Join-Path $PSScriptRoot '../../README.md')
+        $ci = Get-Content -Raw (Join-Path $PSScriptRoot '../../.ci/run')
+        $firstBlock = [regex]::Match($readme, '```bash\r?\n(.*?)```', 'Singleline').Groups[1].Value
+
+        $firstBlock | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo'))
+        $firstBlock | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test'))
+        $ci | Should -Match ([regex]::Escape('dotnet tool restore && dotnet pwsh -NoProfile -NonInteractive ./build.ps1 -Task Test'))
+    }
+
+    It 'shows switches as switches in the syntax' {
+        $syntax = Get-Help Invoke-WanAnimate | Select-Object -ExpandProperty syntax | Out-String -Width 500
+
+        $syntax | Should -Match '\[-ResubmitUnknown\]'
+        $syntax | Should -Not -Match 'SwitchParameter'
+    }
+
     It 'ships the about topic' {
         $about = Get-Help about_Segmind.WanAnimate | Out-String
         $about | Should -Match 'SEGMIND_API_KEY'

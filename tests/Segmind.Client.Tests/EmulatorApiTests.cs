@@ -424,7 +424,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
-    public async Task ACompleteFileIsKeptUnlessOverwriting()
+    public async Task AnUnrelatedFileIsRefusedUnlessOverwriting()
     {
         using var client = Client();
         using var folder = new TempFolder();
@@ -434,15 +434,53 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         var result = await client.WaitAsync(job.ToReference());
         var outputsBefore = Server.Counters.Requests(EndpointGroup.Output);
 
-        var kept = await client.DownloadOutputAsync(result, destination);
+        var refused = await Expect.ThrowsAsync<SegmindOutputFileExistsException>(() => client.DownloadOutputAsync(result, destination));
         var outputsBetween = Server.Counters.Requests(EndpointGroup.Output);
         var replaced = await client.DownloadOutputAsync(result, destination, overwrite: true);
 
-        Assert.True(kept.Skipped);
+        Assert.Equal(destination, refused.Path);
         Assert.Equal(outputsBefore, outputsBetween);
         Assert.False(replaced.Skipped);
         Assert.Equal(OutputVideo.Asset.ToArray(), await File.ReadAllBytesAsync(destination));
         Assert.Empty(folder.PartialFiles());
+    }
+
+    [Fact]
+    public async Task ASavedOutputIsKeptOnlyWhileItIsVerifiablyTheSame()
+    {
+        using var client = Client();
+        using var folder = new TempFolder();
+        var destination = folder.File("out.mp4");
+        var job = await client.SubmitAsync(TestClientOptions.Request());
+        var result = await client.WaitAsync(job.ToReference());
+        await client.DownloadOutputAsync(result, destination);
+        var outputsBefore = Server.Counters.Requests(EndpointGroup.Output);
+
+        var kept = await client.DownloadOutputAsync(result, destination);
+        var outputsAfterKeep = Server.Counters.Requests(EndpointGroup.Output);
+        await File.WriteAllTextAsync(destination, "ten bytes!");
+        var repaired = await client.DownloadOutputAsync(result, destination);
+
+        Assert.True(kept.Skipped);
+        Assert.Equal(outputsBefore, outputsAfterKeep);
+        Assert.False(repaired.Skipped);
+        Assert.Equal(OutputVideo.Asset.ToArray(), await File.ReadAllBytesAsync(destination));
+        Assert.Empty(folder.PartialFiles());
+    }
+
+    [Fact]
+    public async Task AnotherJobsSavedOutputIsUnrelated()
+    {
+        using var client = Client();
+        using var folder = new TempFolder();
+        var destination = folder.File("out.mp4");
+        var first = await client.WaitAsync((await client.SubmitAsync(TestClientOptions.Request())).ToReference());
+        var second = await client.WaitAsync((await client.SubmitAsync(TestClientOptions.Request(prompt: "another job"))).ToReference());
+        await client.DownloadOutputAsync(first, destination);
+
+        var refused = await Expect.ThrowsAsync<SegmindOutputFileExistsException>(() => client.DownloadOutputAsync(second, destination));
+
+        Assert.Equal(second.RequestId, refused.RequestId);
     }
 
     [Fact]

@@ -163,6 +163,23 @@ public sealed class GalleryRendererTests : IDisposable
     }
 
     [Fact]
+    public void Records_of_one_row_with_two_request_ids_are_two_jobs_and_two_cards()
+    {
+        var items = GalleryRenderer.Combine(new[]
+        {
+            new GalleryItem { RowId = "a", Row = 1, RequestId = "run-1", Status = "saved", Prompt = "fog", OutputFile = "/x/run-1.mp4", Cost = 0.25 },
+            new GalleryItem { RowId = "a", Row = 1, RequestId = "run-2", Status = "QUEUED", Prompt = "beach" },
+            new GalleryItem { RowId = "a", RequestId = "run-2", Status = "FAILED", Error = "blocked", Cost = 0.25 },
+            new GalleryItem { RowId = "a", Status = "ERROR", Error = "a later record of the row without a request id" },
+        });
+
+        Assert.Equal(new[] { "run-1", "run-2" }, items.Select(i => i.RequestId).ToArray());
+        Assert.Equal(("saved", "fog", "/x/run-1.mp4"), (items[0].Status, items[0].Prompt, items[0].OutputFile));
+        Assert.Equal(("ERROR", "beach", (string?)null), (items[1].Status, items[1].Prompt, items[1].OutputFile));
+        Assert.Equal(0.5, GallerySummary.Of(items).TotalCost);
+    }
+
+    [Fact]
     public void The_summary_counts_outcomes_and_adds_cost_and_durations()
     {
         var start = Now.AddMinutes(-30);

@@ -134,7 +134,7 @@ public sealed class ModuleSurfaceTests : IClassFixture<EmulatorFixture>
 
         var jobColumns = views.Single(v => v.Element("Name")!.Value.EndsWith("WanAnimateJob", StringComparison.Ordinal))
             .Descendants("TableColumnHeader").Select(h => h.Element("Label")!.Value).ToArray();
-        Assert.Equal(new[] { "RequestId", "Status", "Mode", "Resolution", "SubmittedAt" }, jobColumns);
+        Assert.Equal(new[] { "RowId", "RequestId", "Status", "Mode" }, jobColumns);
 
         using var session = _emulator.OpenSession();
         var loaded = session.Run("(Get-Module Segmind.WanAnimate).ExportedFormatFiles").ThrowOnError();

@@ -33,7 +33,11 @@ namespace Segmind.Client.Gallery
     {
         private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-        /// <summary>Merges records of the same row (later ones win) and orders the rows by position, then id.</summary>
+        /// <summary>
+        /// Merges records of the same job (later ones win) and orders the cards by row position, then id. Records
+        /// of one row id that name two different request ids are two jobs (a ledger lists every run's job of a row)
+        /// and stay two cards: merging them would show one job's video beside another's prompt and count one cost.
+        /// </summary>
         public static IReadOnlyList<GalleryItem> Combine(IEnumerable<GalleryItem> records)
         {
             if (records is null)
@@ -50,20 +54,19 @@ namespace Segmind.Client.Gallery
                     continue;
                 }
 
-                // A row's later record may be keyed by request id only (an error record), or by row id only.
-                if (byKey.TryGetValue(record.Key, out var existing)
-                    || (!string.IsNullOrEmpty(record.RequestId) && byKey.TryGetValue("request:" + record.RequestId, out existing)))
-                {
-                    existing.MergeFrom(record);
-                    byKey[existing.Key] = existing;
-                }
-                else
+                var existing = FindSameJob(byKey, record);
+                if (existing is null)
                 {
                     existing = record;
                     order.Add(record);
-                    byKey[record.Key] = record;
+                }
+                else
+                {
+                    existing.MergeFrom(record);
                 }
 
+                // A row's later record may be keyed by request id only (an error record), or by row id only.
+                byKey[existing.Key] = existing;
                 if (!string.IsNullOrEmpty(existing.RequestId))
                 {
                     byKey["request:" + existing.RequestId] = existing;
@@ -76,6 +79,24 @@ namespace Segmind.Client.Gallery
                 .ThenBy(pair => pair.index)
                 .Select(pair => pair.item)
                 .ToList();
+        }
+
+        /// <summary>The card a record belongs to: the one with its request id, else its row's latest card unless that names another job.</summary>
+        private static GalleryItem? FindSameJob(Dictionary<string, GalleryItem> byKey, GalleryItem record)
+        {
+            if (!string.IsNullOrEmpty(record.RequestId) && byKey.TryGetValue("request:" + record.RequestId, out var sameJob))
+            {
+                return sameJob;
+            }
+
+            if (!byKey.TryGetValue(record.Key, out var sameRow))
+            {
+                return null;
+            }
+
+            var twoJobs = !string.IsNullOrEmpty(record.RequestId) && !string.IsNullOrEmpty(sameRow.RequestId)
+                && !string.Equals(record.RequestId, sameRow.RequestId, StringComparison.Ordinal);
+            return twoJobs ? null : sameRow;
         }
 
         public static string Render(IReadOnlyList<GalleryItem> items, GalleryOptions options)

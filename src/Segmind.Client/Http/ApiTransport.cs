@@ -111,7 +111,8 @@ namespace Segmind.Client.Http
             ApiKey key,
             IRequestGate gate,
             Func<HttpResponseMessage, CancellationToken, Task<T>> handle,
-            CancellationToken cancellationToken)
+            CancellationToken cancellationToken,
+            Action<int?, string?, TimeSpan>? exchanged = null)
         {
             UriRules.EnsureKeyMayBeSentTo(call.Uri, call.UriField);
             var http = HttpClientCache.ForApi(call.Uri);
@@ -121,6 +122,8 @@ namespace Segmind.Client.Http
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             using (ClockDeadline.CancelAfter(deadline, call.Timeout, call.Time))
             {
+                // Tracing (status or failure, time from send to headers); the key header is never part of it.
+                var sent = exchanged == null ? null : System.Diagnostics.Stopwatch.StartNew();
                 try
                 {
                     using (var request = new HttpRequestMessage(call.Method, call.Uri))
@@ -128,11 +131,14 @@ namespace Segmind.Client.Http
                         request.Headers.TryAddWithoutValidation("x-api-key", key.Reveal());
                         request.Content = call.Content?.Invoke();
                         using (var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token).ConfigureAwait(false))
-
-                        // Some platforms ignore the token once the body is streaming; disposing the response unblocks the read.
-                        using (deadline.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))
                         {
-                            return await handle(response, deadline.Token).ConfigureAwait(false);
+                            Observe(exchanged, (int)response.StatusCode, response.ReasonPhrase, sent);
+
+                            // Some platforms ignore the token once the body is streaming; disposing the response unblocks the read.
+                            using (deadline.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))
+                            {
+                                return await handle(response, deadline.Token).ConfigureAwait(false);
+                            }
                         }
                     }
                 }
@@ -141,6 +147,11 @@ namespace Segmind.Client.Http
                     if (cancellationToken.IsCancellationRequested)
                     {
                         throw new OperationCanceledException("The operation was canceled.", error, cancellationToken);
+                    }
+
+                    if (sent != null && sent.IsRunning)
+                    {
+                        exchanged!(null, deadline.IsCancellationRequested ? "no answer in time" : "no answer: " + error.GetType().Name, sent.Elapsed);
                     }
 
                     if (deadline.IsCancellationRequested)
@@ -159,6 +170,16 @@ namespace Segmind.Client.Http
                         timedOut: false,
                         error);
                 }
+            }
+        }
+
+        /// <summary>Reports the answer's headers once (stopping the watch, so a later failure is not reported again).</summary>
+        private static void Observe(Action<int?, string?, TimeSpan>? exchanged, int status, string? reason, System.Diagnostics.Stopwatch? sent)
+        {
+            if (exchanged != null && sent != null)
+            {
+                sent.Stop();
+                exchanged(status, reason, sent.Elapsed);
             }
         }
 

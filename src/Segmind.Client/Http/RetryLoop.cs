@@ -29,8 +29,9 @@ namespace Segmind.Client.Http
         /// <summary>
         /// Runs <paramref name="attempt"/> (given its 1-based number) until it succeeds, throws something
         /// <paramref name="isRetryable"/> rejects, or the attempt/time budget is spent; the last error is rethrown as is.
+        /// <paramref name="onRetry"/> is told (failed attempt, wait, error) before each wait, for tracing.
         /// </summary>
-        public async Task<T> RunAsync<T>(Func<int, CancellationToken, Task<T>> attempt, Func<Exception, bool> isRetryable, CancellationToken cancellationToken)
+        public async Task<T> RunAsync<T>(Func<int, CancellationToken, Task<T>> attempt, Func<Exception, bool> isRetryable, CancellationToken cancellationToken, Action<int, TimeSpan, Exception>? onRetry = null)
         {
             var options = _options();
             var maxAttempts = Math.Max(1, options.MaxAttempts);
@@ -56,6 +57,8 @@ namespace Segmind.Client.Http
                     {
                         throw;
                     }
+
+                    onRetry?.Invoke(number, delay, error);
                 }
 
                 if (delay > TimeSpan.Zero)

@@ -26,13 +26,22 @@ namespace Segmind.WanAnimate.Commands
 
         private readonly WaitProgress _progress = new WaitProgress(WaitWanAnimateJobCommand.ProgressActivityId);
         private int _inputs;
+        private readonly OutputNames _names = new OutputNames();
 
         /// <summary>Save each output as &lt;RequestId&gt;.mp4 in this folder (created when missing).</summary>
         [Parameter(Mandatory = true, ParameterSetName = OutputDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? OutputDirectory { get; set; }
 
-        /// <summary>Save the output to exactly this file (overwritten); only for a single input.</summary>
+        /// <summary>
+        /// Names each file in -OutputDirectory from its row: a template with {RequestId}, {RowId} (or {Id}) and {Row},
+        /// as Save-WanAnimateOutput -FileName.
+        /// </summary>
+        [Parameter(ParameterSetName = OutputDirectorySet)]
+        [ValidateNotNullOrEmpty]
+        public string? FileName { get; set; }
+
+        /// <summary>Save the output to exactly this file; only for a single input. An existing file is replaced only with -Force.</summary>
         [Parameter(Mandatory = true, ParameterSetName = OutFileSet)]
         [ValidateNotNullOrEmpty]
         public string? OutFile { get; set; }
@@ -53,6 +62,11 @@ namespace Segmind.WanAnimate.Commands
         [SecondsTimeSpanTransformation]
         public TimeSpan? PollInterval { get; set; }
 
+        /// <summary>Replace a file at the destination that is not this job's verified output (as Save-WanAnimateOutput -Force).</summary>
+        [Parameter(ParameterSetName = OutputDirectorySet)]
+        [Parameter(ParameterSetName = OutFileSet)]
+        public SwitchParameter Force { get; set; }
+
         [Parameter]
         public SwitchParameter AsJob { get; set; }
 
@@ -61,6 +75,12 @@ namespace Segmind.WanAnimate.Commands
         protected override void ValidateParameters()
         {
             base.ValidateParameters();
+            var templateProblem = FileName == null ? null : OutputFileName.CheckTemplate(FileName);
+            if (templateProblem != null)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("FileName", templateProblem, FileName));
+            }
+
             WaitParameters.Validate(this, Timeout, PollInterval);
         }
 
@@ -95,6 +115,17 @@ namespace Segmind.WanAnimate.Commands
 
             var destinationFile = OutFile != null ? ResolvePath(OutFile) : null;
             var destinationDirectory = OutputDirectory != null ? ResolvePath(OutputDirectory) : null;
+
+            // A name that does not depend on the request id is known now: two rows given one name are refused before either is paid for.
+            if (destinationDirectory != null && FileName != null && FileName.IndexOf("{RequestId}", StringComparison.OrdinalIgnoreCase) < 0)
+            {
+                var name = _names.NameFor(FileName, string.Empty, row.RowId, row.Row, out var problem);
+                if (name == null || !_names.Claim(Path.Combine(destinationDirectory, name), RowOwner(row), out problem))
+                {
+                    WriteError(ErrorMapper.InvalidArgument("FileName", "Row " + row.Row.ToString(CultureInfo.InvariantCulture) + ": " + problem + " Nothing was sent for this row.", row.Target));
+                    return;
+                }
+            }
             var noWait = NoWait.IsPresent;
             var timeout = Timeout;
             var journal = Journal;
@@ -108,6 +139,15 @@ namespace Segmind.WanAnimate.Commands
                 }
 
                 Dispatch((sink, cancellation) => ResumeAsync(row, known, noWait, timeout, destinationFile, destinationDirectory, journal, sink, cancellation));
+                return;
+            }
+
+            // A new job's output can only be unrelated to a file already at -OutFile: refuse before paying for it.
+            if (destinationFile != null && File.Exists(destinationFile) && !Force.IsPresent)
+            {
+                var exists = new SegmindOutputFileExistsException(
+                    "'" + destinationFile + "' already exists; nothing was sent for this row.", destinationFile, null);
+                WriteError(ErrorMapper.ToErrorRecord(exists, row.Target, row.Row));
                 return;
             }
 
@@ -255,12 +295,20 @@ namespace Segmind.WanAnimate.Commands
                     }
                     else
                     {
+                        var name = _names.NameFor(FileName, result.RequestId, row.RowId, row.Row, out var problem);
+                        if (name == null || !_names.Claim(Path.Combine(destinationDirectory!, name), RowOwner(row), out problem))
+                        {
+                            sink.WriteError(ErrorMapper.InvalidArgument("FileName", problem!, row.Target));
+                            return;
+                        }
+
                         Directory.CreateDirectory(destinationDirectory!);
-                        path = Path.Combine(destinationDirectory!, OutputFileName.For(result.RequestId));
+                        path = Path.Combine(destinationDirectory!, name);
                     }
 
-                    // -OutFile names one file on purpose, so a previous run's video there is replaced.
-                    var saved = await Client.DownloadOutputAsync(result, path, overwrite: destinationFile != null, cancellation).ConfigureAwait(false);
+                    // The same rule as Save-WanAnimateOutput: this job's verified file is kept, a damaged copy replaced,
+                    // anything else replaced only with -Force.
+                    var saved = await Client.DownloadOutputAsync(result, path, overwrite: Force.IsPresent, cancellation).ConfigureAwait(false);
                     output.OutputFile = saved.Path;
                     LedgerAccess.RecordSaved(sink, result.RequestId, saved.Path);
                     if (journal != null)
@@ -281,6 +329,8 @@ namespace Segmind.WanAnimate.Commands
 
             sink.WriteObject(output, PaidJobs.WhenWritten(result.RequestId));
         }
+
+        private static string RowOwner(PreparedRow row) => "row " + row.Row.ToString(CultureInfo.InvariantCulture) + " (" + row.RowId + ")";
 
         internal override void OnAllWorkDone(IOperationSink sink)
         {

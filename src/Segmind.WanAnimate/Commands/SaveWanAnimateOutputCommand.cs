@@ -28,11 +28,16 @@ namespace Segmind.WanAnimate.Commands
         private const int ConcurrentDownloads = 4;
 
         private SemaphoreSlim _downloads = new SemaphoreSlim(ConcurrentDownloads, ConcurrentDownloads);
+        private readonly OutputNames _names = new OutputNames();
         private int _inputs;
 
+        /// <summary>
+        /// A result (from Wait-WanAnimateJob), a job, a request id, or a CSV row of exported jobs or results: its
+        /// RequestId says what to save and its other columns (RowId, Row, SubmittedAt, inputs) are kept in the result.
+        /// </summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ResultToDirectorySet)]
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ResultToPathSet)]
-        public WanAnimateResult? InputObject { get; set; }
+        public PSObject? InputObject { get; set; }
 
         /// <summary>Fetch this job's result first, then save it.</summary>
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdToDirectorySet)]
@@ -54,6 +59,16 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(Mandatory = true, ParameterSetName = JournalToDirectorySet)]
         [ValidateNotNullOrEmpty]
         public string? Directory { get; set; }
+
+        /// <summary>
+        /// Names each file in -Directory from its row: a template with {RequestId}, {RowId} (or {Id}) and {Row}, e.g.
+        /// '{RowId}.mp4'. Values are made safe, the file stays inside the folder, and two inputs given one name are refused.
+        /// </summary>
+        [Parameter(ParameterSetName = ResultToDirectorySet)]
+        [Parameter(ParameterSetName = IdToDirectorySet)]
+        [Parameter(ParameterSetName = JournalToDirectorySet)]
+        [ValidateNotNullOrEmpty]
+        public string? FileName { get; set; }
 
         /// <summary>The exact file to write; only for a single input.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ResultToPathSet)]
@@ -106,6 +121,12 @@ namespace Segmind.WanAnimate.Commands
         // Never a prompt (a runbook would hang): without input there is nothing to save, so say what is needed.
         protected override void ValidateParameters()
         {
+            var templateProblem = FileName == null ? null : OutputFileName.CheckTemplate(FileName);
+            if (templateProblem != null)
+            {
+                ThrowTerminatingError(ErrorMapper.InvalidArgument("FileName", templateProblem, FileName));
+            }
+
             if (ParameterSetName == JournalToDirectorySet && JournalPath == null && !MyInvocation.ExpectingInput)
             {
                 ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
@@ -126,9 +147,10 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            var piped = InputObject;
-            var requestId = piped?.RequestId ?? RequestId;
-            object target = (object?)piped ?? requestId ?? string.Empty;
+            var pipedObject = InputObject;
+            var piped = pipedObject?.BaseObject as WanAnimateResult;
+            var requestId = piped?.RequestId ?? PipedText(pipedObject, "RequestId", "request_id") ?? RequestId;
+            object target = (object?)pipedObject ?? requestId ?? string.Empty;
             if (string.IsNullOrWhiteSpace(requestId))
             {
                 WriteError(ErrorMapper.InvalidArgument("RequestId", "The input has no RequestId: nothing to save.", target));
@@ -145,16 +167,28 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
+            var named = JobInputs.FromPipelineObject(pipedObject);
             string destination;
             try
             {
-                destination = Path != null
-                    ? ResolvePath(Path)
-                    : System.IO.Path.Combine(ResolvePath(Directory!), OutputFileName.For(requestId!));
+                var name = _names.NameFor(FileName, requestId!.Trim(), named?.RowId, named?.Row, out var problem);
+                if (name == null)
+                {
+                    WriteError(ErrorMapper.InvalidArgument("FileName", problem!, target));
+                    return;
+                }
+
+                destination = Path != null ? ResolvePath(Path) : System.IO.Path.Combine(ResolvePath(Directory!), name);
             }
             catch (ArgumentException ex)
             {
                 WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, target));
+                return;
+            }
+
+            if (Path == null && !_names.Claim(destination, "job " + requestId!.Trim(), out var collision))
+            {
+                WriteError(ErrorMapper.InvalidArgument("FileName", collision!, target));
                 return;
             }
 
@@ -164,9 +198,12 @@ namespace Segmind.WanAnimate.Commands
             }
 
             var id = requestId!.Trim();
-            var responseUrl = JobAddress.Parse(piped?.ResponseUrl ?? ResponseUrl);
+            var responseUrl = JobAddress.Parse(piped?.ResponseUrl ?? PipedText(pipedObject, "ResponseUrl", "response_url") ?? ResponseUrl);
             var overwrite = Force.IsPresent;
             var known = piped == null ? null : Clone(piped);
+
+            // A job or an exported CSV row: what it knows (row, inputs, submit time) goes into the result.
+            var rowInputs = piped == null ? JobInputs.FromPipelineObject(pipedObject) : null;
             var journal = Journal;
             Dispatch(async (sink, cancellation) =>
             {
@@ -183,7 +220,7 @@ namespace Segmind.WanAnimate.Commands
                     else
                     {
                         result = await Client.GetResultAsync(new JobReference(id, null, responseUrl), cancellation).ConfigureAwait(false);
-                        output = ModelFactory.ToResult(result, known == null ? null : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
+                        output = ModelFactory.ToResult(result, known == null ? rowInputs : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
                     }
 
                     if (!IsSavable(result, target, sink))
@@ -263,11 +300,24 @@ namespace Segmind.WanAnimate.Commands
                 string destination;
                 try
                 {
-                    destination = System.IO.Path.Combine(directory, OutputFileName.For(id));
+                    var name = _names.NameFor(FileName, id, row.RowId, null, out var problem);
+                    if (name == null)
+                    {
+                        WriteError(ErrorMapper.InvalidArgument("FileName", problem!, id));
+                        continue;
+                    }
+
+                    destination = System.IO.Path.Combine(directory, name);
                 }
                 catch (ArgumentException ex)
                 {
                     WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, id));
+                    continue;
+                }
+
+                if (!_names.Claim(destination, "job " + id, out var collision))
+                {
+                    WriteError(ErrorMapper.InvalidArgument("FileName", collision!, id));
                     continue;
                 }
 
@@ -308,6 +358,43 @@ namespace Segmind.WanAnimate.Commands
                     }
                 });
             }
+        }
+
+        /// <summary>A piped object's text property (a string itself is the request id); null when absent or empty.</summary>
+        private static string? PipedText(PSObject? input, params string[] names)
+        {
+            if (input == null)
+            {
+                return null;
+            }
+
+            if (input.BaseObject is string text)
+            {
+                return names[0] == "RequestId" && !string.IsNullOrWhiteSpace(text) ? text : null;
+            }
+
+            foreach (var name in names)
+            {
+                var property = input.Properties[name];
+                if (property == null)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var value = Convert.ToString(property.Value, CultureInfo.InvariantCulture);
+                    if (!string.IsNullOrWhiteSpace(value))
+                    {
+                        return value;
+                    }
+                }
+                catch (GetValueException)
+                {
+                }
+            }
+
+            return null;
         }
 
         /// <summary>A copy to fill in, so the caller's object is not changed behind its back.</summary>

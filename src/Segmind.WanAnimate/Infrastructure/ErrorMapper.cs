@@ -38,6 +38,7 @@ namespace Segmind.WanAnimate.Infrastructure
             NotCompletedId => ErrorCategory.ResourceBusy,
             NoOutputId => ErrorCategory.InvalidResult,
             FileErrorId => ErrorCategory.WriteError,
+            "OutputFileExists" => ErrorCategory.ResourceExists,
             _ => ErrorCategory.NotSpecified,
         };
 
@@ -195,7 +196,9 @@ namespace Segmind.WanAnimate.Infrastructure
                 case SegmindPermissionException:
                     return "Check that the key's account may use this model.";
                 case SegmindNotFoundException:
-                    return "Segmind keeps results for 1 hour after submission. Check the request id, or submit the job again.";
+                    return "Check the request id, or submit the job again.";
+                case SegmindOutputFileExistsException:
+                    return "Choose another -Path or -Directory, move the file away, or add -Force to replace it.";
                 case SegmindInsufficientCreditsException:
                     return "Add credits to the Segmind account; Get-SegmindCredit shows the balance.";
                 case SegmindRateLimitedException limited:

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Globalization;
 using System.IO;
 using System.Management.Automation;
 using Segmind.Client;
@@ -33,7 +34,7 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             var source = PSObject.AsPSObject(input);
-            var metrics = Get<Hashtable>(source, "Metrics");
+            var metrics = Metrics(source);
             var item = new GalleryItem
             {
                 RowId = Text(source, "RowId") ?? Text(source, "Id"),
@@ -48,10 +49,10 @@ namespace Segmind.WanAnimate.Infrastructure
                 ReferenceImage = Location(Text(source, "ReferenceImage") ?? Text(source, "reference_image"), resolvePath),
                 OutputFile = Location(Text(source, "OutputFile") ?? Text(source, "SavedPath"), resolvePath),
                 Output = Text(source, "Output"),
-                Cost = Get<double?>(source, "Cost") ?? Convert<double?>(metrics?["cost"]),
-                InferenceTime = Get<double?>(source, "InferenceTime") ?? Convert<double?>(metrics?["inference_time"]),
-                SubmittedAt = Get<DateTimeOffset?>(source, "SubmittedAt"),
-                CompletedAt = Get<DateTimeOffset?>(source, "CompletedAt"),
+                Cost = Number(source, "Cost") ?? Convert<double?>(metrics?["cost"]),
+                InferenceTime = Number(source, "InferenceTime") ?? Convert<double?>(metrics?["inference_time"]),
+                SubmittedAt = Time(source, "SubmittedAt"),
+                CompletedAt = Time(source, "CompletedAt"),
                 Duration = Get<TimeSpan?>(source, "Duration"),
                 Error = Text(source, "Error") ?? Text(source, "ErrorMessage"),
             };
@@ -160,6 +161,106 @@ namespace Segmind.WanAnimate.Infrastructure
             }
 
             return Convert<T>(property?.Value);
+        }
+
+        /// <summary>
+        /// A number, also from Import-Csv text: Export-Csv writes numbers in the culture of the session that exported
+        /// them ("0,25" in de-DE). The invariant form first, then this session's; never with thousands separators,
+        /// which would read "0,25" as 25.
+        /// </summary>
+        private static double? Number(PSObject source, string name)
+        {
+            var value = Unwrap(source, name);
+            if (!(value is string text))
+            {
+                return Convert<double?>(value);
+            }
+
+            const NumberStyles style = NumberStyles.Float;
+            if (double.TryParse(text, style, CultureInfo.InvariantCulture, out var invariant))
+            {
+                return invariant;
+            }
+
+            return double.TryParse(text, style, CultureInfo.CurrentCulture, out var local) ? local : (double?)null;
+        }
+
+        /// <summary>
+        /// A point in time, also from Import-Csv text: ISO 8601 (what job and result objects export) as such, other
+        /// text in this session's culture first (a ledger entry exported in de-DE says "01.12.2026", 1 December).
+        /// </summary>
+        private static DateTimeOffset? Time(PSObject source, string name)
+        {
+            var value = Unwrap(source, name);
+            if (!(value is string text))
+            {
+                return Convert<DateTimeOffset?>(value);
+            }
+
+            text = text.Trim();
+            var iso = text.Length >= 10 && text[4] == '-' && text[7] == '-';
+            if (iso && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+            {
+                return parsed;
+            }
+
+            if (DateTimeOffset.TryParse(text, CultureInfo.CurrentCulture, DateTimeStyles.None, out parsed)
+                || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out parsed))
+            {
+                return parsed;
+            }
+
+            return null;
+        }
+
+        /// <summary>The server's metrics: a table on result objects, its JSON text in a re-imported CSV.</summary>
+        private static IDictionary? Metrics(PSObject source)
+        {
+            var value = Unwrap(source, "Metrics");
+            if (value is IDictionary table)
+            {
+                return table;
+            }
+
+            if (!(value is string text) || !text.TrimStart().StartsWith("{", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(text);
+                var metrics = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    if (property.Value.ValueKind == System.Text.Json.JsonValueKind.Number)
+                    {
+                        metrics[property.Name] = property.Value.GetDouble();
+                    }
+                }
+
+                return metrics;
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static object? Unwrap(PSObject source, string name)
+        {
+            object? value;
+            try
+            {
+                value = source.Properties[name]?.Value;
+            }
+            catch (GetValueException)
+            {
+                return null;
+            }
+
+            value = value is PSObject wrapped ? wrapped.BaseObject : value;
+            return value is string text && string.IsNullOrWhiteSpace(text) ? null : value;
         }
 
         private static T? Convert<T>(object? value)

@@ -23,6 +23,8 @@ namespace Segmind.WanAnimate.Infrastructure
 
         void WriteWarning(string message);
 
+        void WriteDebug(string message);
+
         /// <summary>A one-line summary of where the work stands (shown as a job's StatusMessage).</summary>
         void SetStatus(string message);
 

@@ -80,7 +80,14 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public IOperationSink Sink => _sink;
 
-        public void Report(JobStatus value) => _progress.Polled(_sink);
+        public void Report(JobStatus value)
+        {
+            _progress.Polled(_sink);
+            if (_sink.VerboseWanted && !Segmind.Client.JobState.IsTerminal(value.Status))
+            {
+                _sink.WriteVerbose("Job " + value.RequestId + " is " + value.Status + "; waiting.");
+            }
+        }
     }
 
     /// <summary>-Timeout and -PollInterval, shared by Wait-WanAnimateJob and Invoke-WanAnimate.</summary>

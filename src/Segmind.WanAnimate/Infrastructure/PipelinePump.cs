@@ -175,6 +175,8 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void WriteWarning(string message) => Post(c => c.WriteWarning(message));
 
+        public void WriteDebug(string message) => Post(c => c.WriteDebug(message));
+
         public void SetStatus(string message)
         {
         }
@@ -239,6 +241,8 @@ namespace Segmind.WanAnimate.Infrastructure
         public void WriteVerbose(string message) => _cmdlet.WriteVerbose(message);
 
         public void WriteWarning(string message) => _cmdlet.WriteWarning(message);
+
+        public void WriteDebug(string message) => _cmdlet.WriteDebug(message);
 
         public void SetStatus(string message)
         {

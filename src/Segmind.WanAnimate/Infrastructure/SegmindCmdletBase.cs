@@ -59,6 +59,18 @@ namespace Segmind.WanAnimate.Infrastructure
                 BatchStop = _batchStop.Stop,
                 Warning = message => _warningSink?.WriteWarning(message),
             };
+
+            // -Debug shows every HTTP exchange, -Verbose every retry and its reason; hooked only when wanted.
+            if (DebugWanted())
+            {
+                options.Exchanged = exchange => _warningSink?.WriteDebug(HttpTrace.Describe(exchange));
+            }
+
+            if (VerboseWanted())
+            {
+                options.Retrying = notice => _warningSink?.WriteVerbose(HttpTrace.Describe(notice));
+            }
+
             ValidateParameters();
             ConfigureClient(options);
             try
@@ -283,6 +295,26 @@ namespace Segmind.WanAnimate.Infrastructure
             catch (Exception ex) when (ex is PSInvalidOperationException || ex is ArgumentException || ex is InvalidCastException)
             {
                 return true;
+            }
+        }
+
+        /// <summary>Whether debug messages may be shown: -Debug, or $DebugPreference other than SilentlyContinue/Ignore.</summary>
+        internal bool DebugWanted()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Debug", out var debug))
+            {
+                return !(debug is SwitchParameter flag) || flag.IsPresent;
+            }
+
+            try
+            {
+                var preference = GetVariableValue("DebugPreference");
+                return !(LanguagePrimitives.TryConvertTo<ActionPreference>(preference, out var value)
+                    && (value == ActionPreference.SilentlyContinue || value == ActionPreference.Ignore));
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException || ex is ArgumentException || ex is InvalidCastException)
+            {
+                return false;
             }
         }
 

@@ -100,6 +100,8 @@ namespace Segmind.WanAnimate.Infrastructure
 
         void IOperationSink.WriteWarning(string message) => Warning.Add(new WarningRecord(message));
 
+        void IOperationSink.WriteDebug(string message) => Debug.Add(new DebugRecord(message));
+
         public void SetStatus(string message) => Volatile.Write(ref _status, message);
 
         // A job keeps its Verbose stream whatever the preference: Receive-Job decides what to show.
