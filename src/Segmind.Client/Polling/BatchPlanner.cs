@@ -25,9 +25,11 @@ namespace Segmind.Client
     /// Only jobs someone is waiting for count: a batch that only submits is never held back.
     /// </para>
     /// <para>
-    /// <b>Polls.</b> A queued job with <c>p</c> queued jobs ahead of it is polled after about half its expected wait
-    /// (<c>(p / C + 1) × D / 2</c>, at most 10 minutes): deep in the queue, rarely. A running job is next polled when
-    /// the shortest tenth of this batch's durations says it may end; from then on, on the normal back-off schedule.
+    /// <b>Polls.</b> A queued job is polled when it can have ended at the earliest: the unfinished jobs submitted
+    /// before it take the server's <c>C</c> slots first in, first out, each running only the shortest tenth of this
+    /// batch's durations (what is left of it for running ones), so deep in the queue a job is polled about once. A
+    /// running job is next polled a moment after that shortest tenth says it may end; from then on, on the normal
+    /// back-off schedule. Before any job has completed, a queued job waits as long as the oldest running job has run.
     /// </para>
     /// </remarks>
     public sealed class BatchPlanner
