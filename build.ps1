@@ -69,12 +69,22 @@ function Get-PesterManifest {
     $manifest.FullName
 }
 
+function Install-Azurite {
+    # The journal-table tests start Azurite's table service themselves (a real Table endpoint on loopback).
+    $azurite = Join-Path $repoRoot '.tools/azurite'
+    if (-not (Test-Path -LiteralPath (Join-Path $azurite 'node_modules/.bin/azurite-table'))) {
+        & npm install --prefix $azurite azurite@3.37.0 --no-audit --no-fund --loglevel=error
+        if ($LASTEXITCODE -ne 0) { throw "npm could not install Azurite into $azurite." }
+    }
+}
+
 function Invoke-TestTask {
     # Every test: the xunit suites (core, emulator, hosted module), then the Pester scenarios in real pwsh under
     # three cultures with strict mode and $ErrorActionPreference = 'Stop'. Ends with one line of totals.
     $totals = @{ Passed = 0; Failed = 0; Skipped = 0 }
     $failures = [System.Collections.Generic.List[string]]::new()
 
+    Install-Azurite
     Write-Host "dotnet test $solution -c $Configuration" -ForegroundColor Cyan
     & dotnet test $solution -c $Configuration 2>&1 | ForEach-Object {
         $line = "$_"

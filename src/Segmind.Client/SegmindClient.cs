@@ -250,7 +250,17 @@ namespace Segmind.Client
                     call,
                     key,
                     gate,
-                    (message, token) => ApiTransport.ReadAsync(message, MaxResponseBytes(), token),
+                    async (message, token) =>
+                    {
+                        var read = await ApiTransport.ReadAsync(message, MaxResponseBytes(), token).ConfigureAwait(false);
+                        if (_options.BatchStop != null && BatchStop.IsBatchFatal(read.StatusCode))
+                        {
+                            // Seen while this request still holds its gate slot, so no request queued behind it slips past the stop.
+                            ResponseError(call, read.Redacted(KeyRedactor.For(key)), key, gate, isSubmit);
+                        }
+
+                        return read;
+                    },
                     cancellationToken,
                     trace == null ? null : (status, outcome, elapsed) => trace(new HttpExchange(call.Method.Method, call.Uri, attempt, status, outcome, elapsed))).ConfigureAwait(false);
 

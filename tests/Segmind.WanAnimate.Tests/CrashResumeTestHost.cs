@@ -53,7 +53,8 @@ public sealed class TestHostProcess : IDisposable
         string journalPath,
         string outputDirectory,
         int throttleLimit,
-        int requestsPerMinute = 0)
+        int requestsPerMinute = 0,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var rowsPath = directory.File("rows.json");
         File.WriteAllText(rowsPath, JsonSerializer.Serialize(rows.Select(r => new Dictionary<string, string>
@@ -95,6 +96,12 @@ public sealed class TestHostProcess : IDisposable
         start.Environment["NO_PROXY"] = "127.0.0.1,localhost";
         start.Environment.Remove("SEGMIND_API_KEY");
         start.Environment.Remove("SEGMIND_BASE_URL");
+        foreach (var pair in environment ?? new Dictionary<string, string>())
+        {
+            // Secrets for the child (a journal table's SAS) travel in its environment, never on its command line.
+            start.Environment[pair.Key] = pair.Value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + ProjectName + ".");
         return new TestHostProcess(process);
     }

@@ -20,22 +20,43 @@ namespace Segmind.Client.Gallery
                 throw new ArgumentException("The journal path is empty.", nameof(path));
             }
 
-            var builder = new JournalStateBuilder();
-            var inputs = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            var endedAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-            var order = new List<string>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-
+            var lines = new List<string>();
             using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
             using (var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
             {
                 string? line;
                 while ((line = reader.ReadLine()) != null)
                 {
-                    var bytes = Encoding.UTF8.GetBytes(line);
-                    builder.ApplyLine(bytes);
-                    Note(bytes, inputs, endedAt, order, seen);
+                    lines.Add(line);
                 }
+            }
+
+            return FromLines(lines);
+        }
+
+        /// <summary>An open journal (a file, or an Azure table) as gallery rows.</summary>
+        public static IReadOnlyList<GalleryItem> Read(BatchJournal journal)
+        {
+            if (journal is null)
+            {
+                throw new ArgumentNullException(nameof(journal));
+            }
+
+            return FromLines(journal.ReadRecordLines());
+        }
+
+        private static IReadOnlyList<GalleryItem> FromLines(IEnumerable<string> lines)
+        {
+            var builder = new JournalStateBuilder();
+            var inputs = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            var endedAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            var order = new List<string>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var line in lines)
+            {
+                var bytes = Encoding.UTF8.GetBytes(line);
+                builder.ApplyLine(bytes);
+                Note(bytes, inputs, endedAt, order, seen);
             }
 
             var state = builder.Snapshot();

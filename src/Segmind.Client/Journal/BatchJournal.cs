@@ -92,8 +92,60 @@ namespace Segmind.Client
             _writeLock = shareProcessLock ? ProcessWriteLocks.GetOrAdd(path, _ => new object()) : new object();
         }
 
-        /// <summary>The journal file's full path.</summary>
+        private BatchJournal(TableStorage.TableJournalStore table)
+        {
+            Path = table.Description;
+            _lockPath = string.Empty;
+            _writeLock = new object();
+            _table = table;
+        }
+
+        // Set when the journal is an Azure table: the same records and protocol, kept in one entity per row.
+        private readonly TableStorage.TableJournalStore? _table;
+
+        /// <summary>The journal file's full path, or the journal table's address.</summary>
         public string Path { get; }
+
+        /// <summary>True when <paramref name="pathOrAddress"/> names a journal table (an http or https address) rather than a file.</summary>
+        public static bool IsTableAddress(string? pathOrAddress) => TableStorage.TableAddress.IsTableAddress(pathOrAddress);
+
+        /// <summary>
+        /// Opens a journal: a file path as <see cref="Open(string)"/>, or an Azure table address
+        /// (<c>https://&lt;account&gt;.table.core.windows.net/&lt;table&gt;</c>) with <paramref name="credential"/>, or else the
+        /// credential in <c>SEGMIND_JOURNAL_SAS</c> / <c>SEGMIND_JOURNAL_CONNECTION_STRING</c>. A table is created when
+        /// missing (if the credential may) and checked for read, add and update rights before this returns.
+        /// </summary>
+        public static BatchJournal Open(string pathOrAddress, TableStorage.TableCredential? credential)
+        {
+            if (!IsTableAddress(pathOrAddress))
+            {
+                return Open(pathOrAddress);
+            }
+
+            var address = TableStorage.TableAddress.Parse(pathOrAddress, "JournalPath");
+            return new BatchJournal(TableStorage.TableJournalStore.Open(address, RequireCredential(address, credential)));
+        }
+
+        /// <summary>
+        /// Opens a journal only to read it (a view such as the gallery): a file as <see cref="Open(string)"/>; a table
+        /// without writing anything, so a read-only SAS suffices.
+        /// </summary>
+        public static BatchJournal OpenForReading(string pathOrAddress, TableStorage.TableCredential? credential)
+        {
+            if (!IsTableAddress(pathOrAddress))
+            {
+                return Open(pathOrAddress);
+            }
+
+            var address = TableStorage.TableAddress.Parse(pathOrAddress, "JournalPath");
+            return new BatchJournal(TableStorage.TableJournalStore.OpenForReading(address, RequireCredential(address, credential)));
+        }
+
+        private static TableStorage.TableCredential RequireCredential(TableStorage.TableAddress address, TableStorage.TableCredential? credential) =>
+            credential ?? TableStorage.TableCredential.FromEnvironment("JournalCredential")
+                ?? throw new SegmindValidationException(
+                    "JournalCredential",
+                    $"The journal table {address} needs a credential: a SAS token or connection string in -JournalCredential, or in ${TableStorage.TableCredential.SasEnvironmentVariable} or ${TableStorage.TableCredential.ConnectionStringEnvironmentVariable}.");
 
         /// <summary>
         /// Opens the journal at <paramref name="path"/>, creating it (and nothing else) when missing. The folder must
@@ -192,6 +244,11 @@ namespace Segmind.Client
         /// </summary>
         public JournalState ReadState()
         {
+            if (_table != null)
+            {
+                return _table.ReadState();
+            }
+
             lock (_readLock)
             {
                 ReadNewLinesLocked();
@@ -206,6 +263,11 @@ namespace Segmind.Client
         /// </summary>
         public JournalRow? Find(string rowId)
         {
+            if (_table != null)
+            {
+                return _table.Find(rowId);
+            }
+
             lock (_readLock)
             {
                 ReadNewLinesLocked();
@@ -216,11 +278,38 @@ namespace Segmind.Client
         /// <summary>The state of the row that owns this job (or of the job alone, when it was journaled without a row).</summary>
         public JournalRow? FindByRequestId(string requestId)
         {
+            if (_table != null)
+            {
+                return _table.FindByRequestId(requestId);
+            }
+
             lock (_readLock)
             {
                 ReadNewLinesLocked();
                 return _builder.FindByRequestId(requestId);
             }
+        }
+
+        /// <summary>Every record, one line each, in the order a file journal holds them (read only, for views such as the gallery).</summary>
+        internal IReadOnlyList<string> ReadRecordLines()
+        {
+            if (_table != null)
+            {
+                return _table.ReadRecordLines();
+            }
+
+            var lines = new List<string>();
+            using (var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true))
+            {
+                string? line;
+                while ((line = reader.ReadLine()) != null)
+                {
+                    lines.Add(line);
+                }
+            }
+
+            return lines;
         }
 
         private void ReadNewLinesLocked()
@@ -277,6 +366,12 @@ namespace Segmind.Client
             if (body is null)
             {
                 throw new ArgumentNullException(nameof(body));
+            }
+
+            if (_table != null)
+            {
+                // A table has no lock to hold: the body's writes are conditional on what it read, and it runs again on a conflict.
+                return _table.Atomically(body);
             }
 
             lock (_writeLock)
@@ -504,6 +599,7 @@ namespace Segmind.Client
 
         public void Dispose()
         {
+            _table?.Dispose();
             lock (_writeLock)
             {
                 _stream?.Dispose();
@@ -558,12 +654,14 @@ namespace Segmind.Client
             }
         }
 
-        private void Append(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
+        /// <summary>
+        /// One record as a line: a leading newline (kept only when the file ends in a torn line), the JSON object, and
+        /// the closing newline. Every journal store keeps records in this one format.
+        /// </summary>
+        internal static byte[] FormatRecord(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
         {
-            byte[] line;
             using (var buffer = new MemoryStream())
             {
-                // A leading newline byte is reserved; it is kept only when the file ends in a torn line.
                 buffer.WriteByte((byte)'\n');
                 using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
                 {
@@ -586,7 +684,17 @@ namespace Segmind.Client
                 }
 
                 buffer.WriteByte((byte)'\n');
-                line = buffer.ToArray();
+                return buffer.ToArray();
+            }
+        }
+
+        private void Append(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
+        {
+            var line = FormatRecord(kind, rowId, requestId, fields);
+            if (_table != null)
+            {
+                _table.Append(kind, rowId, requestId, line);
+                return;
             }
 
             lock (_writeLock)

@@ -81,6 +81,9 @@ namespace Segmind.Client
             }
         }
 
+        /// <summary>True for the answers that can stop a batch (401, 403, 406): the client observes them before it lets go of its gate slot.</summary>
+        internal static bool IsBatchFatal(int statusCode) => statusCode == 401 || statusCode == 403 || statusCode == 406;
+
         /// <summary>A gate that checks this stop after the wait, so a request queued before the stop is not sent after it.</summary>
         internal IRequestGate Guard(IRequestGate inner) => new GuardedGate(inner, this);
 

@@ -320,7 +320,7 @@ namespace Segmind.Client
             {
                 record();
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is ObjectDisposedException || ex is SegmindJournalException)
             {
                 warnings.Add("Could not write to " + what + ": " + ex.Message);
             }

@@ -81,7 +81,7 @@ namespace Segmind.Client
             {
                 _owner.Journal?.RecordSubmitting(_row.RowId, _row.Request);
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is ObjectDisposedException || ex is SegmindJournalException)
             {
                 JournalRefusal = ex;
                 EndSending(Stage.Waiting);

@@ -4,8 +4,12 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Net;
 using System.Runtime.InteropServices;
+using System.Security;
+using Segmind.Client;
 using Segmind.Client.Gallery;
+using Segmind.Client.TableStorage;
 using Segmind.WanAnimate.Infrastructure;
 
 namespace Segmind.WanAnimate.Commands
@@ -33,6 +37,14 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(Mandatory = true, ParameterSetName = JournalSet)]
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
+
+        /// <summary>
+        /// For a -JournalPath that is an Azure table address: a SAS token (read rights suffice) or connection string.
+        /// Falls back to $env:SEGMIND_JOURNAL_SAS, then $env:SEGMIND_JOURNAL_CONNECTION_STRING.
+        /// </summary>
+        [Parameter(ParameterSetName = JournalSet)]
+        [SecureStringTransformation]
+        public SecureString? JournalCredential { get; set; }
 
         /// <summary>The page to write; by default gallery.html in the folder of the first saved video.</summary>
         [Parameter(Position = 0)]
@@ -75,7 +87,11 @@ namespace Segmind.WanAnimate.Commands
         protected override void EndProcessing()
         {
             string? journal = null;
-            if (ParameterSetName == JournalSet)
+            if (ParameterSetName == JournalSet && BatchJournal.IsTableAddress(JournalPath))
+            {
+                ReadJournalTable();
+            }
+            else if (ParameterSetName == JournalSet)
             {
                 journal = ResolvePath(JournalPath!);
                 try
@@ -126,6 +142,28 @@ namespace Segmind.WanAnimate.Commands
                 : journal != null ? System.IO.Path.GetDirectoryName(journal)
                 : SessionState.Path.CurrentFileSystemLocation.ProviderPath;
             return System.IO.Path.Combine(folder ?? SessionState.Path.CurrentFileSystemLocation.ProviderPath, DefaultFileName);
+        }
+
+        /// <summary>A journal kept in an Azure table: opened for reading only (nothing is written to it).</summary>
+        private void ReadJournalTable()
+        {
+            try
+            {
+                TableCredential? credential = null;
+                if (JournalCredential != null && JournalCredential.Length > 0)
+                {
+                    credential = TableCredential.Parse(new NetworkCredential(string.Empty, JournalCredential).Password, "JournalCredential");
+                }
+
+                using (var table = BatchJournal.OpenForReading(JournalPath!, credential))
+                {
+                    _records.AddRange(GalleryJournal.Read(table));
+                }
+            }
+            catch (SegmindException ex)
+            {
+                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPath));
+            }
         }
 
         private string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);

@@ -219,13 +219,9 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            if (known.Phase == JournalRowPhase.Saved && JournalAccess.SavedFileIsIntact(known))
+            if (known.Phase == JournalRowPhase.Saved && (JournalAccess.SavedFileIsIntact(known) || JournalAccess.ResultExpired(known)))
             {
-                var saved = JournalAccess.ToResult(known);
-                JobInputs.From(job).ApplyTo(saved);
-                saved.OutputFile = known.SavedPath;
-                sink.WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Row {0} ({1}): already saved to '{2}'.", row.Row, row.RowId, known.SavedPath));
-                sink.WriteObject(saved);
+                WriteSavedEarlier(row, job, known, sink);
                 return;
             }
 
@@ -237,6 +233,11 @@ namespace Segmind.WanAnimate.Commands
                 try
                 {
                     result = await Client.GetResultAsync(reference, cancellation).ConfigureAwait(false);
+                }
+                catch (SegmindNotFoundException) when (known.Phase == JournalRowPhase.Saved)
+                {
+                    WriteSavedEarlier(row, job, known, sink);
+                    return;
                 }
                 catch (SegmindException ex)
                 {
@@ -266,6 +267,21 @@ namespace Segmind.WanAnimate.Commands
             }
 
             await SaveAndWriteAsync(row, job, result, destinationFile, destinationDirectory, journal, sink, cancellation).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// A row the journal records as saved: written from the journal. Its file may be gone with the machine it was
+        /// saved on (a restarted runbook sandbox); once Segmind no longer keeps the result there is nothing to fetch.
+        /// </summary>
+        private static void WriteSavedEarlier(PreparedRow row, WanAnimateJob job, JournalRow known, IOperationSink sink)
+        {
+            var saved = JournalAccess.ToResult(known);
+            JobInputs.From(job).ApplyTo(saved);
+            saved.OutputFile = known.SavedPath;
+            sink.WriteVerbose(JournalAccess.SavedFileIsIntact(known)
+                ? string.Format(CultureInfo.InvariantCulture, "Row {0} ({1}): already saved to '{2}'.", row.Row, row.RowId, known.SavedPath)
+                : string.Format(CultureInfo.InvariantCulture, "Row {0} ({1}): saved earlier to '{2}', which is not on this machine; Segmind no longer keeps the result, so it is not fetched again.", row.Row, row.RowId, known.SavedPath));
+            sink.WriteObject(saved);
         }
 
         private async Task SaveAndWriteAsync(

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using Segmind.Client;
 using Segmind.WanAnimate.Infrastructure;
@@ -88,6 +89,14 @@ namespace Segmind.WanAnimate.Commands
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
 
+        /// <summary>
+        /// For a -JournalPath that is an Azure table address: a SAS token or storage connection string (a SecureString,
+        /// or a plain string converted at binding). Falls back to $env:SEGMIND_JOURNAL_SAS, then $env:SEGMIND_JOURNAL_CONNECTION_STRING.
+        /// </summary>
+        [Parameter]
+        [SecureStringTransformation]
+        public SecureString? JournalCredential { get; set; }
+
         /// <summary>Downloads at once (default 4); when given, also the account's shared budget of API requests in flight.</summary>
         [Parameter]
         [ValidateRange(1, 64)]
@@ -108,6 +117,8 @@ namespace Segmind.WanAnimate.Commands
         protected override bool RunAsJob => AsJob.IsPresent;
 
         internal override string? JournalPathArgument => JournalPath;
+
+        internal override SecureString? JournalCredentialArgument => JournalCredential;
 
         internal override void ConfigureClient(SegmindClientOptions options)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using Segmind.Client;
@@ -51,6 +52,14 @@ namespace Segmind.WanAnimate.Commands
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
 
+        /// <summary>
+        /// For a -JournalPath that is an Azure table address: a SAS token or storage connection string (a SecureString,
+        /// or a plain string converted at binding). Falls back to $env:SEGMIND_JOURNAL_SAS, then $env:SEGMIND_JOURNAL_CONNECTION_STRING.
+        /// </summary>
+        [Parameter]
+        [SecureStringTransformation]
+        public SecureString? JournalCredential { get; set; }
+
         /// <summary>How long to wait for each job (a number means seconds). The job itself is not affected.</summary>
         [Parameter]
         [SecondsTimeSpanTransformation]
@@ -86,6 +95,8 @@ namespace Segmind.WanAnimate.Commands
         protected override bool RunAsJob => AsJob.IsPresent;
 
         internal override string? JournalPathArgument => JournalPath;
+
+        internal override SecureString? JournalCredentialArgument => JournalCredential;
 
         protected override void ValidateParameters()
         {

@@ -35,6 +35,9 @@ namespace Segmind.WanAnimate.Infrastructure
             "JobFailed" => ErrorCategory.InvalidResult,
             "SubmitOutcomeUnknown" => ErrorCategory.ConnectionError,
             "ProtocolError" => ErrorCategory.ProtocolError,
+            "JournalError" => ErrorCategory.ResourceUnavailable,
+            "JournalAccessDenied" => ErrorCategory.PermissionDenied,
+            "RowClaimed" => ErrorCategory.ResourceBusy,
             NotCompletedId => ErrorCategory.ResourceBusy,
             NoOutputId => ErrorCategory.InvalidResult,
             FileErrorId => ErrorCategory.WriteError,
@@ -217,6 +220,12 @@ namespace Segmind.WanAnimate.Infrastructure
                     return "Check the parameters; the server's message says which one it refused.";
                 case SegmindValidationException validation:
                     return "Fix " + validation.Field + "; nothing was sent.";
+                case SegmindJournalAccessException:
+                    return "Give -JournalCredential (or $env:SEGMIND_JOURNAL_SAS) a valid, unexpired SAS with read, add and update rights on the table, or a connection string; nothing was sent.";
+                case SegmindRowClaimedException:
+                    return "Another run is submitting this row; nothing was sent by this one. Run the batch again when the other run has ended to pick up anything it left.";
+                case SegmindJournalException:
+                    return "Check that the journal table is reachable, then run the batch again; rows already submitted are not sent again.";
                 default:
                     return null;
             }

@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
+using System.Net;
+using System.Security;
 using Segmind.Client;
 
 namespace Segmind.WanAnimate.Infrastructure
@@ -25,6 +27,21 @@ namespace Segmind.WanAnimate.Infrastructure
         }
 
         /// <summary>
+        /// Opens the journal table at <paramref name="address"/> with <paramref name="credential"/> (or the credential
+        /// in the environment). The secret is turned into plain text only here, for the core, and never kept by the cmdlet.
+        /// </summary>
+        public static BatchJournal OpenTable(string address, SecureString? credential)
+        {
+            Segmind.Client.TableStorage.TableCredential? parsed = null;
+            if (credential != null && credential.Length > 0)
+            {
+                parsed = Segmind.Client.TableStorage.TableCredential.Parse(new NetworkCredential(string.Empty, credential).Password, "JournalCredential");
+            }
+
+            return BatchJournal.Open(address, parsed);
+        }
+
+        /// <summary>
         /// Runs one journal write that follows something already done (an answer, an outcome, a save). If the disk
         /// refuses it the work itself still stands, so this warns instead of failing the row.
         /// </summary>
@@ -34,7 +51,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 record();
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is ObjectDisposedException || ex is SegmindJournalException)
             {
                 sink.WriteWarning("Could not write to the journal that " + what + ": " + ex.Message);
             }
@@ -135,6 +152,13 @@ namespace Segmind.WanAnimate.Infrastructure
                 return false;
             }
         }
+
+        /// <summary>
+        /// True when the row was saved more than an hour ago: Segmind keeps a result for one hour after completion, so
+        /// there is nothing left to download again.
+        /// </summary>
+        public static bool ResultExpired(JournalRow row) =>
+            row.Phase == JournalRowPhase.Saved && row.LastRecordAt is DateTimeOffset saved && DateTimeOffset.UtcNow - saved > TimeSpan.FromHours(1);
 
         /// <summary>The status a row's job was last known to have.</summary>
         public static string LastKnownStatus(JournalRow row) => row.Phase switch

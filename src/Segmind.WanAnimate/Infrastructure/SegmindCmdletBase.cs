@@ -50,6 +50,9 @@ namespace Segmind.WanAnimate.Infrastructure
         /// <summary>The -JournalPath argument of cmdlets that have one.</summary>
         internal virtual string? JournalPathArgument => null;
 
+        /// <summary>The -JournalCredential argument of cmdlets that have one (for a journal table).</summary>
+        internal virtual SecureString? JournalCredentialArgument => null;
+
         protected sealed override void BeginProcessing()
         {
             var options = new SegmindClientOptions
@@ -427,7 +430,7 @@ namespace Segmind.WanAnimate.Infrastructure
             {
                 return Journal!.ReadState();
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is SegmindJournalException)
             {
                 ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPathArgument));
                 throw;
@@ -444,7 +447,9 @@ namespace Segmind.WanAnimate.Infrastructure
 
             try
             {
-                _journal = JournalAccess.Open(ResolvePath(path));
+                _journal = BatchJournal.IsTableAddress(path)
+                    ? JournalAccess.OpenTable(path, JournalCredentialArgument)
+                    : JournalAccess.Open(ResolvePath(path));
             }
             catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException
                 || ex is NotSupportedException || ex is TimeoutException || ex is ItemNotFoundException || ex is ProviderNotFoundException

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
+using System.Security;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
@@ -93,6 +94,14 @@ namespace Segmind.WanAnimate.Infrastructure
         [ValidateNotNullOrEmpty]
         public string? JournalPath { get; set; }
 
+        /// <summary>
+        /// For a -JournalPath that is an Azure table address: a SAS token or storage connection string (a SecureString,
+        /// or a plain string converted at binding). Falls back to $env:SEGMIND_JOURNAL_SAS, then $env:SEGMIND_JOURNAL_CONNECTION_STRING.
+        /// </summary>
+        [Parameter]
+        [SecureStringTransformation]
+        public SecureString? JournalCredential { get; set; }
+
         /// <summary>Submit again the journal's rows whose earlier submit outcome is unknown (after checking the account).</summary>
         [Parameter]
         public SwitchParameter ResubmitUnknown { get; set; }
@@ -135,6 +144,8 @@ namespace Segmind.WanAnimate.Infrastructure
         }
 
         internal override string? JournalPathArgument => JournalPath;
+
+        internal override SecureString? JournalCredentialArgument => JournalCredential;
 
         /// <summary>The journaled submit operation of this run: every row goes through it, with or without -JournalPath.</summary>
         internal JournaledSubmitter Submitter => _submitter ?? throw new InvalidOperationException("The submitter is created in BeginProcessing.");
@@ -293,7 +304,9 @@ namespace Segmind.WanAnimate.Infrastructure
                     var record = ErrorMapper.ToErrorRecord(outcome.Error!, row.Target, row.Row);
                     if (outcome.JournalRefused)
                     {
-                        record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not record it. Check the journal's disk and run the batch again.";
+                        record.ErrorDetails.RecommendedAction = outcome.Error is SegmindRowClaimedException
+                            ? "Another run holds this row; nothing was sent by this one."
+                            : "Nothing was sent for this row because the journal could not record it. Check the journal (its disk, or its table) and run the batch again.";
                     }
 
                     sink.WriteError(record);

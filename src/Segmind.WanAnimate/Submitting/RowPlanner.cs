@@ -59,10 +59,10 @@ namespace Segmind.WanAnimate.Submitting
             {
                 decision = _submitter.Plan(row.RowId, _resubmitUnknown, claim);
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is SegmindJournalException)
             {
                 var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
-                record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not be read or written. Check the journal's disk and run the batch again.";
+                record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not be read or written. Check the journal (its disk, or its table) and run the batch again.";
                 cmdlet.WriteError(record);
                 journaled = null;
                 return RowPlan.Skip;
