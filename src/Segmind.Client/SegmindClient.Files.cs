@@ -409,11 +409,11 @@ namespace Segmind.Client
                 }
                 catch (Exception error) when (ApiTransport.IsTransportFailure(error))
                 {
-                    trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, null, "no answer: " + error.GetType().Name, sent!.Elapsed));
+                    trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, null, "no answer: " + error.GetType().Name, sent!.Elapsed, carriedKey: false));
                     throw DownloadFailure(error, requestId, idle, watchdog, cancellationToken);
                 }
 
-                trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, (int)response.StatusCode, response.ReasonPhrase, sent!.Elapsed));
+                trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, (int)response.StatusCode, response.ReasonPhrase, sent!.Elapsed, carriedKey: false));
                 using (response)
                 using (watchdog.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))
                 {
