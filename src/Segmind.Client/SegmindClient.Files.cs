@@ -431,7 +431,7 @@ namespace Segmind.Client
                 }
                 catch (Exception error) when (ApiTransport.IsTransportFailure(error))
                 {
-                    trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, null, "no answer: " + error.GetType().Name, sent!.Elapsed));
+                    trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, null, "no answer: " + error.GetType().Name, sent!.Elapsed, carriedKey: false));
                     throw DownloadFailure(error, requestId, idle, watchdog, cancellationToken);
                 }
                 catch (Exception error) when (error is UriFormatException || error is InvalidOperationException || error is ArgumentException || error is NotSupportedException)
@@ -443,7 +443,7 @@ namespace Segmind.Client
                         inner: error);
                 }
 
-                trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, (int)response.StatusCode, response.ReasonPhrase, sent!.Elapsed));
+                trace?.Invoke(new HttpExchange("GET", TraceAddress(uri), attempt, (int)response.StatusCode, response.ReasonPhrase, sent!.Elapsed, carriedKey: false));
                 using (response)
                 using (watchdog.Token.Register(state => ((HttpResponseMessage)state!).Dispose(), response))
                 {

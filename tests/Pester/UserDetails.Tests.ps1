@@ -313,6 +313,27 @@ Describe 'Tracing' {
         ($records.Message -join "`n") | Should -Not -Match 'emulator-key'
     }
 
+    It '-Debug alone never prompts: the cmdlet''s verbose lines come as debug lines' {
+        # PowerShell turns a compiled cmdlet's verbose line into a prompt under -Debug alone; this suite runs
+        # -NonInteractive, where such a prompt would fail the command.
+        $stream = @(New-Row -Id 'debug-only' | New-WanAnimateJob -Debug 5>&1)
+
+        @($stream | Where-Object { $_ -is [Segmind.WanAnimate.WanAnimateJob] }) | Should -HaveCount 1
+        $debug = @($stream | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Message -join "`n"
+        $debug | Should -Match 'Row \d+: submitted as \S+\.'
+        $debug | Should -Match 'HTTP POST \S+/v2/wan-animate \(x-api-key: \[redacted\]\) -> 200'
+    }
+
+    It '-Debug says that output downloads carry no key' {
+        $result = New-Row -Id 'debug-download' | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll
+        $stream = @($result | Save-WanAnimateOutput -Directory (Join-Path $TestDrive 'debug-download') -Debug 5>&1)
+
+        $downloads = @($stream | Where-Object { $_ -is [System.Management.Automation.DebugRecord] -and $_.Message -match '^HTTP GET \S+\.mp4' })
+        $downloads.Count | Should -BeGreaterThan 0
+        $downloads[0].Message | Should -Match '\(no key\)'
+        $downloads[0].Message | Should -Not -Match 'x-api-key'
+    }
+
     It '-Verbose shows the waits' {
         $verbose = @(New-Row -Id 'verbose-wait' | New-WanAnimateJob | Wait-WanAnimateJob -PollInterval $FastPoll -Verbose 4>&1 |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })

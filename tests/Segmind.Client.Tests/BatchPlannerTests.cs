@@ -60,9 +60,17 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
         var planner = new BatchPlanner(clock);
         var scheduled = TimeSpan.FromSeconds(13);
 
-        // Nothing learned yet: the back-off schedule decides.
+        // Nothing learned yet: the back-off schedule decides, except that a queued job is not polled before the
+        // oldest running job has run that long again (it cannot end sooner).
         Track(planner, clock, "first");
         Assert.Equal(scheduled, planner.NextPollDelay(Status("first", JobState.Queued, 0), scheduled));
+        Track(planner, clock, "early");
+        clock.Advance(TimeSpan.FromSeconds(200));
+        planner.OnStatus(Status("early", JobState.Processing, 200));
+        Assert.Equal(scheduled, planner.NextPollDelay(Status("early", JobState.Processing, 200), scheduled));
+        Assert.InRange(planner.NextPollDelay(Status("first", JobState.Queued, 0), scheduled).TotalSeconds, 199.9, 200.1);
+        planner.OnFinished("early", null);
+        planner.OnFinished("first", null);
 
         for (var i = 0; i < 40; i++)
         {
@@ -76,20 +84,27 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
             planner.OnFinished("done" + duration, Status("done" + duration, JobState.Completed, duration));
         }
 
-        // 29 queued ahead, 10 running at a time, ~410 s each: expected start in about 1,600 s; polled after ~800 s, capped at 10 min.
-        Assert.Equal(TimeSpan.FromMinutes(10), planner.NextPollDelay(Status("q39", JobState.Queued, 0), scheduled));
+        // 29 queued ahead, 10 running at a time, the shortest tenth 380 s: it cannot end before four waves have run
+        // (the running ten, then three of queued ones), +1 % margin.
+        Assert.InRange(planner.NextPollDelay(Status("q39", JobState.Queued, 0), scheduled).TotalSeconds, 1523, 1525);
 
-        // The first queued job is polled after about half a wave.
-        var nearFront = planner.NextPollDelay(Status("q10", JobState.Queued, 0), scheduled);
-        Assert.InRange(nearFront.TotalSeconds, 200, 230);
+        // The running ten were seen starting; 300 s on, they may end in 80 s. The first queued job takes the first
+        // slot to free and can end 380 s after that (+1 % margin); the eleventh in line waits for a slot of its own.
+        clock.Advance(TimeSpan.FromSeconds(300));
+        Assert.InRange(planner.NextPollDelay(Status("q10", JobState.Queued, 0), scheduled).TotalSeconds, 462, 466);
+        Assert.InRange(planner.NextPollDelay(Status("q20", JobState.Queued, 0), scheduled).TotalSeconds, 842, 846);
 
-        // Running for 100 s, of jobs that take 380 s or more: nothing to see for 280 s; near the end, the normal schedule.
+        // Running for 100 s, of jobs that take 380 s or more: nothing to see for 280 s (+1 % margin); near the end, the normal schedule.
+        Track(planner, clock, "r");
         clock.Advance(TimeSpan.FromSeconds(100));
-        Assert.InRange(planner.NextPollDelay(Status("q0", JobState.Processing, 100), scheduled).TotalSeconds, 279, 281);
+        planner.OnStatus(Status("r", JobState.Processing, 100));
+        Assert.InRange(planner.NextPollDelay(Status("r", JobState.Processing, 100), scheduled).TotalSeconds, 283, 285);
         clock.Advance(TimeSpan.FromSeconds(279));
-        Assert.Equal(scheduled, planner.NextPollDelay(Status("q0", JobState.Processing, 379), scheduled));
+        planner.OnStatus(Status("r", JobState.Processing, 379));
+        Assert.Equal(scheduled, planner.NextPollDelay(Status("r", JobState.Processing, 379), scheduled));
 
         // A server on another time scale cannot claim more running time than this client's clock allows.
+        planner.OnStatus(Status("q1", JobState.Processing, 100_000));
         Assert.InRange(planner.NextPollDelay(Status("q1", JobState.Processing, 100_000), scheduled).TotalSeconds, 0, 13);
     }
 

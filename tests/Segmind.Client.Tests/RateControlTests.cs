@@ -47,6 +47,43 @@ public sealed class RateControlTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnUnlimitedGateLearnsABudgetFromRefusalsOfItsRequestsInFlight(bool oneSecondHint)
+    {
+        // No configured rate (the emulator's loopback default) and answers that take a moment, so up to four
+        // requests are on the wire when the server's window fills: each pause alone lets the in-flight ones be refused.
+        var server = new SlidingWindowServer(30) { OneSecondHint = oneSecondHint };
+        var simulation = new Simulation(new RequestGateOptions { ThrottleLimit = 4 }, server.Answer) { Latency = TimeSpan.FromMilliseconds(300) };
+        var trace = new List<string>();
+        for (var minute = 0; minute < 13; minute++)
+        {
+            simulation.Run(TimeSpan.FromMinutes(1), keepWaiting: 16);
+            var (a, r) = simulation.Between(TimeSpan.FromMinutes(minute), TimeSpan.FromMinutes(minute + 1));
+            trace.Add($"{minute}: {a}/{r} rate {simulation.Gate.EffectiveRequestsPerMinute:0.0} learned {simulation.Gate.LearnedRequestsPerMinute:0.0}");
+        }
+
+        var (accepted, refused) = simulation.Between(TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(13));
+        Assert.True(refused < 0.05 * (accepted + refused), string.Join("; ", trace));
+        Assert.True(accepted >= 0.9 * 30 * 10, $"only {accepted} accepted in 10 minutes.");
+        Assert.True(refused < 0.05 * (accepted + refused), $"{refused} of {accepted + refused} requests were refused.");
+        Assert.InRange(simulation.Gate.LearnedRequestsPerMinute!.Value, 27, 33);
+    }
+
+    [Fact]
+    public void ABudgetConfirmedAgainAndAgainIsProbedLessOften()
+    {
+        var server = new SlidingWindowServer(30);
+        var simulation = new Simulation(new RequestGateOptions { ThrottleLimit = 4 }, server.Answer) { Latency = TimeSpan.FromMilliseconds(300) };
+        simulation.Run(TimeSpan.FromMinutes(25), keepWaiting: 16);
+
+        // A probe a minute and a half would cost six or seven 429s in these ten minutes; doubling quiet times, one or two.
+        var (accepted, refused) = simulation.Between(TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(25));
+        Assert.True(refused <= 3, $"{refused} refusals in ten minutes at a known budget, learned {simulation.Gate.LearnedRequestsPerMinute}, rate {simulation.Gate.EffectiveRequestsPerMinute}.");
+        Assert.True(accepted >= 0.9 * 30 * 10, $"only {accepted} accepted in 10 minutes.");
+    }
+
     [Fact]
     public void RandomRefusalsWithAOneSecondRetryAfterOnlyPause()
     {
@@ -127,6 +164,7 @@ public sealed class RateControlTests
         private readonly Func<DateTimeOffset, TimeSpan?> _server;
         private readonly List<Task<IDisposable>> _waiting = new();
         private readonly List<(TimeSpan At, bool Accepted)> _answers = new();
+        private readonly List<(DateTimeOffset Due, TimeSpan? Refusal, IDisposable Slot)> _onTheWire = new();
         private readonly DateTimeOffset _start;
 
         public Simulation(RequestGateOptions options, Func<DateTimeOffset, TimeSpan?> server)
@@ -139,6 +177,9 @@ public sealed class RateControlTests
         public RequestGate Gate { get; }
 
         public int Waiting => _waiting.Count;
+
+        /// <summary>How long each answer takes: the server decides when a request arrives, the gate hears of it this much later.</summary>
+        public TimeSpan Latency { get; init; }
 
         /// <summary>Runs for <paramref name="duration"/>, keeping <paramref name="keepWaiting"/> requests queued, or adding one every <paramref name="newEvery"/>.</summary>
         public void Run(TimeSpan duration, int keepWaiting = 0, TimeSpan? newEvery = null)
@@ -165,12 +206,18 @@ public sealed class RateControlTests
                     _waiting.Remove(granted);
                     var refusal = _server(_clock.UtcNow);
                     _answers.Add((_clock.UtcNow - _start, refusal is null));
-                    if (refusal is TimeSpan retryAfter)
+                    _onTheWire.Add((_clock.UtcNow + Latency, refusal, granted.Result));
+                }
+
+                foreach (var answer in _onTheWire.Where(a => a.Due <= _clock.UtcNow).ToList())
+                {
+                    _onTheWire.Remove(answer);
+                    if (answer.Refusal is TimeSpan retryAfter)
                     {
-                        Gate.ReportRateLimited(retryAfter);
+                        Gate.ReportRateLimited(retryAfter - Latency > TimeSpan.Zero ? retryAfter - Latency : TimeSpan.Zero);
                     }
 
-                    granted.Result.Dispose();
+                    answer.Slot.Dispose();
                 }
             });
         }

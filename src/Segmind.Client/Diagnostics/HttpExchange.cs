@@ -8,8 +8,9 @@ namespace Segmind.Client
     /// </summary>
     public sealed class HttpExchange
     {
-        public HttpExchange(string method, Uri uri, int attempt, int? statusCode, string? outcome, TimeSpan elapsed)
+        public HttpExchange(string method, Uri uri, int attempt, int? statusCode, string? outcome, TimeSpan elapsed, bool carriedKey = true)
         {
+            CarriedKey = carriedKey;
             Method = method;
             Uri = uri;
             Attempt = attempt;
@@ -33,6 +34,9 @@ namespace Segmind.Client
 
         /// <summary>From sending the request (after the request budget let it go) to the answer's headers or the failure.</summary>
         public TimeSpan Elapsed { get; }
+
+        /// <summary>Whether the request carried the x-api-key header: API calls do, output downloads never do.</summary>
+        public bool CarriedKey { get; }
     }
 
     /// <summary>A retry about to happen, for tracing (the module's -Verbose): what failed and how long the client waits.</summary>

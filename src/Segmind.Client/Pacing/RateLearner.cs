@@ -27,17 +27,29 @@ namespace Segmind.Client
 
         public static readonly TimeSpan ClimbEvery = TimeSpan.FromSeconds(10);
 
+        /// <summary>Confirmations of one budget that double the quiet time before a probe: 1, 2, 4, then 8 minutes.</summary>
+        public const int MaxConfirmations = 3;
+
         /// <summary>After a cut that did not reduce the share of 429s, no cut for this long: the 429s were not about our rate.</summary>
         public static readonly TimeSpan NoCutAfterUselessCut = TimeSpan.FromMinutes(5);
 
         /// <summary>Answers, counted from a full window after the cut (the server's window has drained), before the cut is judged.</summary>
         public const int AnswersToJudgeACut = 20;
 
+        /// <summary>Refusals after a cut (from a full window on) before it can be judged useless.</summary>
+        public const int RefusalsToCallACutUseless = 3;
+
         /// <summary>
         /// The share of 429s over the last minute that, with a second burst within the minute, says the rate is over a
         /// budget. Random refusals (a 10 % storm) stay below it; sending past a real budget goes far above it.
         /// </summary>
         public const double BudgetShare = 0.2;
+
+        /// <summary>
+        /// Consecutive bursts with several refusals (requests in flight refused together: sent into a full window) that
+        /// make a budget likely even when the share stays low, because the gate's pauses keep the server busy between them.
+        /// </summary>
+        public const int CrowdedBurstsForABudget = 3;
 
         private readonly MinuteCounter _answers = new MinuteCounter();
         private readonly MinuteCounter _refusals = new MinuteCounter();
@@ -53,6 +65,11 @@ namespace Segmind.Client
         private int _refusalsSinceCut;
         private DateTimeOffset _noCutUntil;
         private DateTimeOffset? _probingSince;
+        private int _refusalsThisEpisode;
+        private int _crowdedBursts;
+        private DateTimeOffset? _lastCrowdedBurst;
+        private DateTimeOffset? _lastCutAt;
+        private int _confirmations;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -85,17 +102,38 @@ namespace Segmind.Client
 
             if (!newEpisode)
             {
-                return current;
+                // The second refusal of one burst: several requests in flight were sent into a full window. Bursts
+                // like that, one after another, say the window is a budget even at a low share (pausing alone keeps
+                // the window full and loses the requests in flight each time it fills), so try a cut; the judge below
+                // restores it if the refusals were random after all.
+                if (++_refusalsThisEpisode != 2)
+                {
+                    return current;
+                }
+
+                _crowdedBursts = _lastCrowdedBurst is DateTimeOffset lastCrowded && now - lastCrowded < Window + Window ? _crowdedBursts + 1 : 1;
+                _lastCrowdedBurst = now;
+                if (_crowdedBursts < CrowdedBurstsForABudget || now < _noCutUntil || _cutAt.HasValue)
+                {
+                    return current;
+                }
+
+                _crowdedBursts = 0;
+                return Cut(now, current, ceiling);
             }
 
+            _refusalsThisEpisode = 1;
             var previousEpisode = _lastEpisode;
             _lastEpisode = now;
 
             // A cut that changed nothing: the 429s come at the same share whatever the rate, so they are not a budget.
-            if (_cutAt.HasValue && _answersSinceCut >= AnswersToJudgeACut)
+            // One refusal is no evidence (a probe past the budget costs one): a cut is judged on several, or
+            // called useful after many clean answers.
+            if (_cutAt.HasValue && _answersSinceCut >= AnswersToJudgeACut
+                && (_refusalsSinceCut >= RefusalsToCallACutUseless || _answersSinceCut >= AnswersToJudgeACut * 5))
             {
                 var shareSinceCut = _refusalsSinceCut / (double)Math.Max(1, _answersSinceCut);
-                var useless = shareSinceCut >= _shareBeforeCut * 0.5;
+                var useless = _refusalsSinceCut >= RefusalsToCallACutUseless && shareSinceCut >= _shareBeforeCut * 0.5;
                 var restored = _rateBeforeCut;
                 _cutAt = null;
                 if (useless)
@@ -106,7 +144,8 @@ namespace Segmind.Client
                 }
             }
 
-            if (now < _noCutUntil)
+            // For a window after a cut the server still counts what was sent before it: 429s then only pause.
+            if (now < _noCutUntil || (_cutAt.HasValue && now < _judgeFrom))
             {
                 return current;
             }
@@ -115,15 +154,42 @@ namespace Segmind.Client
             // once the rate has climbed above a budget learned earlier.
             var answers = _answers.Sum(now);
             var refusals = _refusals.Sum(now);
-            var persisting = (previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers))
-                || (LearnedBudget is double budget && current is double rate && rate > budget);
-            if (!persisting)
+            var crowded = previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers);
+            var probedPast = LearnedBudget is double budget && current is double rate && rate > budget;
+            if (!crowded && !probedPast)
             {
                 return current;
             }
 
+            // A probe past the learned budget that meets a 429 confirms that budget; it does not lower it (the
+            // minute before counted a little less than the budget, being paced under it).
+            return Cut(now, current, ceiling, crowded ? null : LearnedBudget);
+        }
+
+        /// <summary>Cuts to just under what the server accepted over the last minute (unless that is no lower than now).</summary>
+        private double? Cut(DateTimeOffset now, double? current, double? ceiling, double? confirmed = null)
+        {
+            var answers = _answers.Sum(now);
+            var refusals = _refusals.Sum(now);
+
+            // What the server accepted in a minute: the best minute of the last two, since pauses (an exact
+            // Retry-After waits for the window to drain) can leave the last minute nearly empty.
             var accepted = Math.Max(0, answers - refusals);
-            var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, accepted);
+            for (var back = 1; back < 60; back++)
+            {
+                // Only minutes wholly after the last cut: before it the gate sent more than it does now.
+                var then = now - TimeSpan.FromSeconds(back);
+                if (_lastCutAt is DateTimeOffset lastCut && then - Window < lastCut)
+                {
+                    break;
+                }
+
+                accepted = Math.Max(accepted, _answers.Sum(then) - _refusals.Sum(then));
+            }
+
+            _lastCutAt = now;
+            var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, Math.Max(accepted, confirmed ?? 0));
+            _confirmations = confirmed is double same && learned <= same * 1.1 ? _confirmations + 1 : 0;
             var cut = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, learned * Headroom);
             if (ceiling is double cap && cut > cap)
             {
@@ -157,13 +223,17 @@ namespace Segmind.Client
             }
 
             var quiet = _lastRefusal is DateTimeOffset last ? now - last : TimeSpan.MaxValue;
-            if (quiet < QuietBeforeRecovery || now - _lastClimb < ClimbEvery)
+            var probing = LearnedBudget is double known && rate >= known * Headroom;
+
+            // Each probe that met the same budget again doubles the quiet time before the next one (up to 8
+            // minutes): a budget confirmed several times rarely moves, and every probe past it costs a 429.
+            var needed = probing ? TimeSpan.FromTicks(QuietBeforeRecovery.Ticks << Math.Min(_confirmations, MaxConfirmations)) : QuietBeforeRecovery;
+            if (quiet < needed || now - _lastClimb < ClimbEvery)
             {
                 return current;
             }
 
             _lastClimb = now;
-            var probing = LearnedBudget is double known && rate >= known * Headroom;
             if (!probing)
             {
                 _probingSince = null;
@@ -184,11 +254,11 @@ namespace Segmind.Client
             return !(LearnedBudget is double seen) || raised >= seen * 2 ? (double?)null : raised;
         }
 
-        /// <summary>Counts events per second over the trailing minute in a ring of 60 buckets: constant memory at any rate.</summary>
+        /// <summary>Counts events per second over the trailing two minutes in a ring of 120 buckets: constant memory at any rate.</summary>
         private sealed class MinuteCounter
         {
-            private readonly int[] _counts = new int[60];
-            private readonly long[] _seconds = new long[60];
+            private readonly int[] _counts = new int[120];
+            private readonly long[] _seconds = new long[120];
 
             public void Add(DateTimeOffset now)
             {
@@ -203,13 +273,15 @@ namespace Segmind.Client
                 _counts[index]++;
             }
 
-            public int Sum(DateTimeOffset now)
+            /// <summary>Events in the minute that ends at <paramref name="end"/> (at most a minute before the latest event).</summary>
+            public int Sum(DateTimeOffset end)
             {
-                var current = now.UtcTicks / TimeSpan.TicksPerSecond;
+                var last = end.UtcTicks / TimeSpan.TicksPerSecond;
                 var total = 0;
                 for (var i = 0; i < _counts.Length; i++)
                 {
-                    if (current - _seconds[i] < _counts.Length)
+                    var age = last - _seconds[i];
+                    if (age >= 0 && age < 60)
                     {
                         total += _counts[i];
                     }

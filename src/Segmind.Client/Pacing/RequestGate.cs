@@ -19,18 +19,22 @@ namespace Segmind.Client
     /// and only extend it. One 429 changes nothing else: a <c>Retry-After: 1</c> is a one-second pause, not a budget.
     /// </para>
     /// <para>
-    /// The rate is cut only when 429s persist at the current rate: a second burst within a minute, or any 429 once the
-    /// rate has climbed above a budget learned earlier. The cut is to 95 % of what the server <i>accepted</i> over the
-    /// last minute (answers minus 429s): that count is the budget as the server enforces it, so one cut lands just
-    /// under it instead of halving blindly. The configured rate (<see cref="RequestGateOptions.RequestsPerMinute"/>) is
+    /// The rate is cut only when 429s persist at the current rate: a second burst within a minute at a high share,
+    /// three bursts in a row of requests in flight refused together (sending into a full window), or any 429 once the
+    /// rate has climbed above a budget learned earlier. The cut is to 95 % of what the server <i>accepted</i> in a
+    /// minute (answers minus 429s, the best minute of the last two after the previous cut): that count is the budget
+    /// as the server enforces it, so one cut lands just under it instead of halving blindly. For a minute after a cut,
+    /// 429s only pause. The configured rate (<see cref="RequestGateOptions.RequestsPerMinute"/>) is
     /// a ceiling the gate never exceeds. A cut is checked: when 429s keep arriving at the same share after it (random
     /// refusals, another client of the account), it did not help, so the previous rate comes back at once and no cut
     /// is made for 5 minutes; pauses still honour every 429.
     /// </para>
     /// <para>
-    /// <b>Recovery.</b> After a minute without a 429 a cut rate climbs ×1.2 every 10 s up to the ceiling (from half
+    /// <b>Recovery.</b> After a minute without a 429, while requests are waiting for the rate, a cut rate climbs ×1.2 every 10 s up to the ceiling (from half
     /// the rate, back in 40 s more). Past a learned budget it first probes gently (×1.05 every 10 s for 30 s), so a
-    /// real budget is crossed by a little and the single 429 that follows (above the learned budget) cuts at once;
+    /// real budget is crossed by a little and the single 429 that follows (above the learned budget) cuts at once
+    /// (each such confirmation doubles the quiet time before the next probe, up to 8 minutes); the rate climbs only
+    /// while requests wait for it;
     /// a budget that has grown lets the probe through and the climb speeds up again.
     /// </para>
     /// <para>
@@ -427,8 +431,11 @@ namespace Segmind.Client
                     _nextOwnBackoff = InitialBackoff;
                 }
 
+                // The rate climbs only while requests wait for it: a quiet spell below the rate says nothing about
+                // the server's budget, and climbing through it would meet the next busy spell with a storm of 429s.
                 var before = _effectiveRpm;
-                var after = _learner.Recover(now, before, _options.LimitOrNull);
+                var busy = _results.Count + _polls.Count + _submits.Count > 0;
+                var after = busy ? _learner.Recover(now, before, _options.LimitOrNull) : before;
                 if (after != before)
                 {
                     RefillLocked(now);

@@ -25,9 +25,11 @@ namespace Segmind.Client
     /// Only jobs someone is waiting for count: a batch that only submits is never held back.
     /// </para>
     /// <para>
-    /// <b>Polls.</b> A queued job with <c>p</c> queued jobs ahead of it is polled after about half its expected wait
-    /// (<c>(p / C + 1) × D / 2</c>, at most 10 minutes): deep in the queue, rarely. A running job is next polled when
-    /// the shortest tenth of this batch's durations says it may end; from then on, on the normal back-off schedule.
+    /// <b>Polls.</b> A queued job is polled when it can have ended at the earliest: the unfinished jobs submitted
+    /// before it take the server's <c>C</c> slots first in, first out, each running only the shortest tenth of this
+    /// batch's durations (what is left of it for running ones), so deep in the queue a job is polled about once. A
+    /// running job is next polled a moment after that shortest tenth says it may end; from then on, on the normal
+    /// back-off schedule. Before any job has completed, a queued job waits as long as the oldest running job has run.
     /// </para>
     /// </remarks>
     public sealed class BatchPlanner
@@ -41,7 +43,8 @@ namespace Segmind.Client
         /// <summary>From this share of its retention window on, a job that has not ended is at risk and named in a warning.</summary>
         public const double AtRiskShare = 0.75;
 
-        private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(10);
+        private static readonly TimeSpan LongestQueuedPoll = TimeSpan.FromMinutes(30);
+
 
         /// <summary>A submit not yet followed by a wait still counts this long (the waiting cmdlet may not have seen it yet).</summary>
         private static readonly TimeSpan UntrackedGrace = TimeSpan.FromSeconds(30);
@@ -232,6 +235,9 @@ namespace Segmind.Client
                 {
                     job.RunningSince = seen;
                 }
+
+                job.LastSeen = seen;
+                job.ElapsedWhenSeen = status.Status == JobState.Processing ? RunningElapsedLocked(job, status, seen) : 0;
                 var running = 0;
                 foreach (var other in _jobs.Values)
                 {
@@ -304,64 +310,164 @@ namespace Segmind.Client
 
             lock (_lock)
             {
-                var median = QuantileLocked(0.5);
-                var shortest = QuantileLocked(0.1);
-                if (!(median is double d) || !(shortest is double fast))
-                {
-                    return scheduled;
-                }
-
+                var now = _clock.GetUtcNow();
+                _jobs.TryGetValue(last.RequestId, out var job);
+                var fast = QuantileLocked(0.1);
+                var age = job is null ? 0 : job.ElapsedWhenSeen + (now - (job.LastSeen ?? now)).TotalSeconds;
                 double wait;
-                if (last.Status == JobState.Queued)
+                if (!(fast is double shortest) || shortest <= 0)
                 {
-                    var concurrency = Math.Max(1, _maxRunning);
-                    var ahead = QueuedAheadLocked(last.RequestId);
-                    wait = Math.Min(LongestQueuedPoll.TotalSeconds, ((ahead / (double)concurrency) + 1) * d / 2);
+                    // Nothing has completed yet, so no duration is known: a running job stays on the back-off
+                    // schedule (its detection delay stays low); a queued job waits at least as long as the oldest
+                    // running job has run, since none of them has ended yet and it cannot start before one does.
+                    if (job is null || last.Status != JobState.Queued)
+                    {
+                        return scheduled;
+                    }
+
+                    wait = OldestRunningLocked(now);
                 }
                 else if (last.Status == JobState.Processing)
                 {
-                    // The server's running time, bounded by what this client's clock allows (a scaled server reports
-                    // its own seconds), and at least what this client saw itself.
-                    var now = _clock.GetUtcNow();
-                    var elapsed = Seconds(last.Metrics, "inference_time") ?? 0;
-                    if (_jobs.TryGetValue(last.RequestId, out var job))
-                    {
-                        elapsed = Math.Min(elapsed, (now - job.SubmittedAt).TotalSeconds);
-                        if (job.RunningSince is DateTimeOffset since)
-                        {
-                            elapsed = Math.Max(elapsed, (now - since).TotalSeconds);
-                        }
-                    }
-
-                    wait = fast - elapsed;
+                    // Due when the shortest tenth of this batch's durations says it may end, and a moment after.
+                    var elapsed = job is null ? Seconds(last.Metrics, "inference_time") ?? 0 : age;
+                    wait = shortest - elapsed + Margin(shortest);
+                }
+                else if (last.Status == JobState.Queued && job != null)
+                {
+                    // The earliest it can have ended: every unfinished job ahead of it (first in, first out, at the
+                    // concurrency seen) runs only as long as the shortest tenth of durations. Deep in the queue that is
+                    // far off, so it is polled rarely; an estimate that proves early just costs one more poll.
+                    wait = (EarliestEndLocked(job, shortest, now) - now).TotalSeconds + Margin(shortest);
                 }
                 else
                 {
                     return scheduled;
                 }
 
+                // The estimate is an earliest end, so polling sooner would only hear "not yet"; but a job must be
+                // read once it reaches its at-risk share of the retention window, so that the warning is on time.
+                var longest = LongestQueuedPoll.TotalSeconds;
+                if (job != null)
+                {
+                    var atRisk = (job.SubmittedAt + TimeSpan.FromTicks((long)(_retention.Ticks * AtRiskShare)) - now).TotalSeconds;
+                    if (atRisk > 0)
+                    {
+                        longest = Math.Min(longest, atRisk + 1);
+                    }
+                }
+
+                wait = Math.Min(wait, longest);
                 var planned = TimeSpan.FromSeconds(Math.Max(0, wait));
                 return planned > scheduled ? planned : scheduled;
             }
         }
 
-        private int QueuedAheadLocked(string requestId)
+        /// <summary>
+        /// When <paramref name="job"/> can have ended at the earliest: the unfinished jobs submitted before it take the
+        /// server's slots in order, running ones for what is left of <paramref name="shortest"/>, queued ones for all of it.
+        /// </summary>
+        private DateTimeOffset EarliestEndLocked(Outstanding job, double shortest, DateTimeOffset now)
         {
-            if (!_jobs.TryGetValue(requestId, out var job))
-            {
-                return 0;
-            }
-
-            var ahead = 0;
+            var ahead = new List<Outstanding>();
+            var running = 0;
             foreach (var other in _jobs.Values)
             {
-                if (other.Tracked && other.State == JobState.Queued && other.SubmittedAt < job.SubmittedAt)
+                if (!other.Tracked)
                 {
-                    ahead++;
+                    continue;
+                }
+
+                if (other.State == JobState.Processing)
+                {
+                    running++;
+                }
+
+                if (!ReferenceEquals(other, job) && other.SubmittedAt <= job.SubmittedAt)
+                {
+                    ahead.Add(other);
                 }
             }
 
-            return ahead;
+            ahead.Sort((a, b) => a.SubmittedAt.CompareTo(b.SubmittedAt));
+            var slots = Math.Max(1, Math.Max(_maxRunning, running));
+            var duration = TimeSpan.FromSeconds(shortest);
+
+            // Free times of the server's slots: running jobs' estimated ends first, then free slots at once.
+            var free = new List<DateTimeOffset>();
+            var queued = new List<Outstanding>();
+            foreach (var other in ahead)
+            {
+                if (other.State == JobState.Processing && free.Count < slots)
+                {
+                    var seen = other.LastSeen ?? now;
+                    var left = shortest - other.ElapsedWhenSeen - (now - seen).TotalSeconds;
+                    free.Add(now + TimeSpan.FromSeconds(Math.Max(0, left)));
+                }
+                else
+                {
+                    queued.Add(other);
+                }
+            }
+
+            // A job last seen queued may have started right after that sighting.
+            DateTimeOffset StartBound(Outstanding queuedJob) => queuedJob.LastSeen ?? queuedJob.SubmittedAt;
+            while (free.Count < slots)
+            {
+                if (queued.Count == 0)
+                {
+                    return Later(StartBound(job), now - duration) + duration;
+                }
+
+                free.Add(Later(StartBound(queued[0]), now - duration) + duration);
+                queued.RemoveAt(0);
+            }
+
+            free.Sort();
+            foreach (var other in queued)
+            {
+                // The earliest slot to free takes the next job in line.
+                var slot = free[0];
+                free.RemoveAt(0);
+                var end = Later(slot, StartBound(other)) + duration;
+                var index = free.BinarySearch(end);
+                free.Insert(index < 0 ? ~index : index, end);
+            }
+
+            return Later(free[0], StartBound(job)) + duration;
+        }
+
+        private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+        /// <summary>A poll due at a predicted end comes this much after it: the prediction is not to the second.</summary>
+        private static double Margin(double duration) => Math.Min(5, Math.Max(0.5, duration * 0.01));
+
+        private double OldestRunningLocked(DateTimeOffset now)
+        {
+            var oldest = 0.0;
+            foreach (var other in _jobs.Values)
+            {
+                if (other.Tracked && other.State == JobState.Processing)
+                {
+                    var seen = other.LastSeen ?? now;
+                    oldest = Math.Max(oldest, other.ElapsedWhenSeen + (now - seen).TotalSeconds);
+                }
+            }
+
+            return oldest;
+        }
+
+        /// <summary>How long the job has run, on this client's clock: the server's <c>inference_time</c>, never more than it saw since the submit, at least what it saw itself.</summary>
+        private static double RunningElapsedLocked(Outstanding job, JobStatus status, DateTimeOffset now)
+        {
+            var elapsed = Seconds(status.Metrics, "inference_time") ?? 0;
+            elapsed = Math.Min(elapsed, (now - job.SubmittedAt).TotalSeconds);
+            if (job.RunningSince is DateTimeOffset since)
+            {
+                elapsed = Math.Max(elapsed, (now - since).TotalSeconds);
+            }
+
+            return elapsed;
         }
 
         private int CountOutstandingLocked(DateTimeOffset now)
@@ -482,6 +588,11 @@ namespace Segmind.Client
             public DateTimeOffset? RunningSince { get; set; }
 
             public bool Warned { get; set; }
+
+            /// <summary>When its status was last read (this client's clock), and how long it had run then (0 unless running).</summary>
+            public DateTimeOffset? LastSeen { get; set; }
+
+            public double ElapsedWhenSeen { get; set; }
         }
     }
 }

@@ -116,7 +116,7 @@ namespace Segmind.WanAnimate.Commands
             try
             {
                 var rows = GalleryPage.Write(page, _records, new GalleryOptions { Title = Title });
-                WriteVerbose("Wrote " + rows.Count + " row(s) to " + page + ".");
+                VerboseLines.Write(this, "Wrote " + rows.Count + " row(s) to " + page + ".");
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
             {

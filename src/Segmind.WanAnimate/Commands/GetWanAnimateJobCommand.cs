@@ -53,7 +53,7 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            WriteVerbose("Reading the ledger '" + path + "'.");
+            VerboseLines.Write(this, "Reading the ledger '" + path + "'.");
             System.Collections.Generic.IReadOnlyList<LedgerEntry> entries;
             try
             {

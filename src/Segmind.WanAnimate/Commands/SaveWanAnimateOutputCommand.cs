@@ -303,7 +303,7 @@ namespace Segmind.WanAnimate.Commands
                     running));
             }
 
-            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "The journal lists {0} completed job(s) to save.", rows.Count));
+            VerboseLines.Write(this, string.Format(CultureInfo.InvariantCulture, "The journal lists {0} completed job(s) to save.", rows.Count));
             var overwrite = Force.IsPresent;
             foreach (var row in rows)
             {

@@ -164,7 +164,7 @@ namespace Segmind.WanAnimate.Commands
             }
 
             var pending = state.PendingRows.OrderBy(r => r.SubmittedAt ?? DateTimeOffset.MaxValue).ToList();
-            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "The journal lists {0} job(s) still to wait for.", pending.Count));
+            VerboseLines.Write(this, string.Format(CultureInfo.InvariantCulture, "The journal lists {0} job(s) still to wait for.", pending.Count));
             var timeout = Timeout;
             foreach (var row in pending)
             {

@@ -16,12 +16,13 @@ namespace Segmind.WanAnimate.Infrastructure
                 : exchange.Outcome ?? "no answer";
             return string.Format(
                 CultureInfo.InvariantCulture,
-                "HTTP {0} {1} (x-api-key: [redacted]) -> {2} in {3:0} ms, attempt {4}",
+                "HTTP {0} {1}{5} -> {2} in {3:0} ms, attempt {4}",
                 exchange.Method,
                 exchange.Uri.AbsoluteUri,
                 answer,
                 exchange.Elapsed.TotalMilliseconds,
-                exchange.Attempt);
+                exchange.Attempt,
+                exchange.CarriedKey ? " (x-api-key: [redacted])" : " (no key)");
         }
 
         public static string Describe(RetryNotice notice) => string.Format(

@@ -171,7 +171,7 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void WriteProgress(ProgressRecord progress) => Post(c => c.WriteProgress(progress));
 
-        public void WriteVerbose(string message) => Post(c => c.WriteVerbose(message));
+        public void WriteVerbose(string message) => Post(c => VerboseLines.Write(c, message));
 
         public void WriteWarning(string message) => Post(c => c.WriteWarning(message));
 
@@ -238,7 +238,7 @@ namespace Segmind.WanAnimate.Infrastructure
 
         public void WriteProgress(ProgressRecord progress) => _cmdlet.WriteProgress(progress);
 
-        public void WriteVerbose(string message) => _cmdlet.WriteVerbose(message);
+        public void WriteVerbose(string message) => VerboseLines.Write(_cmdlet, message);
 
         public void WriteWarning(string message) => _cmdlet.WriteWarning(message);
 

@@ -82,7 +82,7 @@ namespace Segmind.WanAnimate.Submitting
                 case RowDecisionKind.Submit:
                     if (claim && decision.Released)
                     {
-                        cmdlet.WriteVerbose(string.Format(
+                        VerboseLines.Write(cmdlet, string.Format(
                             CultureInfo.InvariantCulture, "Row {0} ({1}): its earlier submit's outcome was unknown; submitting it again (-ResubmitUnknown).", row.Row, row.RowId));
                     }
 
@@ -96,7 +96,7 @@ namespace Segmind.WanAnimate.Submitting
                 default:
                     if (claim || decision.Row?.RequestId != null)
                     {
-                        cmdlet.WriteVerbose(string.Format(
+                        VerboseLines.Write(cmdlet, string.Format(
                             CultureInfo.InvariantCulture, "Row {0} ({1}): already submitted as {2}; not re-sent.", row.Row, row.RowId, decision.Row?.RequestId));
                     }
 
