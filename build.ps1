@@ -201,6 +201,8 @@ function Invoke-DemoTask {
     $work = Join-Path ([System.IO.Path]::GetTempPath()) ("wan-animate-demo-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $work | Out-Null
     $outputDirectory = Join-Path $outRoot 'demo'
+    # Each demo starts from an empty folder, so what it lists and shows is this run's batch only.
+    if (Test-Path -LiteralPath $outputDirectory) { Remove-Item -LiteralPath $outputDirectory -Recurse -Force }
     $emulator = $null
     try {
         $emulator = Start-Emulator -LogDirectory $work
