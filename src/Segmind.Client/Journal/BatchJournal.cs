@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Segmind.Client.Json;
 
 namespace Segmind.Client
 {
@@ -582,7 +583,7 @@ namespace Segmind.Client
                 }
 
                 writer.WritePropertyName("metrics");
-                JournalJson.WriteValue(writer, result.Metrics);
+                MetricsJson.Write(writer, result.Metrics);
             });
         }
 
@@ -596,7 +597,7 @@ namespace Segmind.Client
                 if (metrics != null)
                 {
                     writer.WritePropertyName("metrics");
-                    JournalJson.WriteValue(writer, metrics);
+                    MetricsJson.Write(writer, metrics);
                 }
             });
         }
