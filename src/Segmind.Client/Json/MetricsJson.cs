@@ -34,7 +34,7 @@ namespace Segmind.Client.Json
         /// <summary>Writes <paramref name="value"/> as the next JSON value of <paramref name="writer"/>.</summary>
         internal static void Write(Utf8JsonWriter writer, object? value, int depth = 0)
         {
-            if (depth > MaxDepth)
+            if (value is null || depth > MaxDepth)
             {
                 writer.WriteNullValue();
                 return;
@@ -42,67 +42,40 @@ namespace Segmind.Client.Json
 
             switch (value)
             {
-                case null:
-                    writer.WriteNullValue();
-                    break;
                 case string text:
                     writer.WriteStringValue(text);
                     break;
                 case bool flag:
                     writer.WriteBooleanValue(flag);
                     break;
-                case double number:
-                    WriteDouble(writer, number);
+                case double _:
+                case float _:
+                    WriteDouble(writer, Convert.ToDouble(value, CultureInfo.InvariantCulture));
                     break;
-                case float number:
-                    WriteDouble(writer, number);
-                    break;
-                case decimal number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case long number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case int number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case short number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case uint number:
-                    writer.WriteNumberValue(number);
+                case long _:
+                case int _:
+                case short _:
+                case uint _:
+                    writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
                     break;
                 case ulong number:
                     writer.WriteNumberValue(number);
                     break;
-                case DateTimeOffset instant:
-                    writer.WriteStringValue(instant.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture));
+                case decimal number:
+                    writer.WriteNumberValue(number);
                     break;
-                case DateTime instant:
-                    writer.WriteStringValue(instant.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture));
+                case DateTimeOffset _:
+                case DateTime _:
+                    writer.WriteStringValue(UtcText(value));
                     break;
                 case JsonElement element:
                     element.WriteTo(writer);
                     break;
                 case IEnumerable<KeyValuePair<string, object?>> pairs:
-                    writer.WriteStartObject();
-                    foreach (var pair in pairs)
-                    {
-                        writer.WritePropertyName(pair.Key);
-                        Write(writer, pair.Value, depth + 1);
-                    }
-
-                    writer.WriteEndObject();
+                    WriteObject(writer, pairs, depth);
                     break;
                 case IDictionary dictionary:
-                    writer.WriteStartObject();
-                    foreach (DictionaryEntry pair in dictionary)
-                    {
-                        writer.WritePropertyName(Convert.ToString(pair.Key, CultureInfo.InvariantCulture) ?? string.Empty);
-                        Write(writer, pair.Value, depth + 1);
-                    }
-
-                    writer.WriteEndObject();
+                    WriteObject(writer, Entries(dictionary), depth);
                     break;
                 case IEnumerable items:
                     writer.WriteStartArray();
@@ -118,6 +91,32 @@ namespace Segmind.Client.Json
                     break;
             }
         }
+
+        private static void WriteObject(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> pairs, int depth)
+        {
+            writer.WriteStartObject();
+            foreach (var pair in pairs)
+            {
+                writer.WritePropertyName(pair.Key);
+                Write(writer, pair.Value, depth + 1);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        /// <summary>A non-generic dictionary's entries, keys as culture-free text.</summary>
+        private static IEnumerable<KeyValuePair<string, object?>> Entries(IDictionary dictionary)
+        {
+            foreach (DictionaryEntry entry in dictionary)
+            {
+                yield return new KeyValuePair<string, object?>(Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty, entry.Value);
+            }
+        }
+
+        /// <summary>A DateTimeOffset or DateTime as round-trip ISO 8601 text in UTC.</summary>
+        private static string UtcText(object instant) => instant is DateTimeOffset offset
+            ? offset.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture)
+            : ((DateTime)instant).ToUniversalTime().ToString("o", CultureInfo.InvariantCulture);
 
         private static void WriteDouble(Utf8JsonWriter writer, double number)
         {
