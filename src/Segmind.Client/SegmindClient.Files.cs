@@ -415,6 +415,7 @@ namespace Segmind.Client
         private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, int attempt, CancellationToken cancellationToken)
         {
             var trace = _options.Exchanged;
+            // The trace reports the real time the download host took, whatever clock the client runs on.
             var sent = trace == null ? null : System.Diagnostics.Stopwatch.StartNew();
             var idle = _options.RequestTimeout;
             var http = HttpClientCache.ForDownload(uri);

@@ -700,6 +700,7 @@ namespace Segmind.Client
                     writer.WriteStartObject();
                     writer.WriteNumber("v", FormatVersion);
                     writer.WriteString("kind", kind);
+                    // Wall time: records are read by people and by other runs, each on its own clock.
                     writer.WriteString("at", Timestamp(DateTimeOffset.UtcNow));
                     if (rowId != null)
                     {

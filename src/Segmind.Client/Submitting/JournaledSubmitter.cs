@@ -124,6 +124,7 @@ namespace Segmind.Client
             }
 
             // A submit another live run has on the wire is that run's to finish, not unknown.
+            // Wall time, as in JournalRow.MaySubmit: claims are judged by process start times.
             var heldByLiveOwner = row.Claim?.IsHeldByLiveOwner(DateTimeOffset.UtcNow) == true;
             switch (row.Phase)
             {
