@@ -1,7 +1,10 @@
 using System;
 using System.Management.Automation;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Commands
 {

@@ -6,7 +6,11 @@ using System.Management.Automation;
 using System.Security;
 using System.Threading;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 using JobState = Segmind.Client.JobState;
 
 namespace Segmind.WanAnimate.Commands
@@ -252,7 +256,7 @@ namespace Segmind.WanAnimate.Commands
                     }
 
                     output.OutputFile = saved.Path;
-                    Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
+                    LedgerAccess.RecordSaved(sink, id, saved.Path);
                     if (journal != null)
                     {
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(null, id, saved.Path, saved.Length), "job " + id + " was saved");
@@ -353,7 +357,7 @@ namespace Segmind.WanAnimate.Commands
 
                         System.IO.Directory.CreateDirectory(directory);
                         var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
-                        Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
+                        LedgerAccess.RecordSaved(sink, id, saved.Path);
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
                         var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri, completionSeen: false);
                         output.OutputFile = saved.Path;
