@@ -38,12 +38,6 @@ namespace Segmind.WanAnimate.Errors
             return absorbed;
         }
 
-        /// <summary>
-        /// <paramref name="sink"/> without the errors <see cref="Absorbs"/> takes: what an -AsJob job's work writes to,
-        /// so a job reports a stop once, as the pipeline does, instead of once per row.
-        /// </summary>
-        public IOperationSink Filtering(IOperationSink sink) => new FilteringSink(sink, this);
-
         /// <summary>The terminating error for a 401/403 stop, or null while the batch goes on.</summary>
         public ErrorRecord? FatalRecord()
         {
@@ -86,44 +80,6 @@ namespace Segmind.WanAnimate.Errors
                 RecommendedAction = "Add credits to the Segmind account, then run the batch again (with -JournalPath only the rows not submitted are sent).",
             };
             return record;
-        }
-
-        private sealed class FilteringSink : IOperationSink
-        {
-            private readonly IOperationSink _inner;
-            private readonly BatchStopReporter _reporter;
-
-            public FilteringSink(IOperationSink inner, BatchStopReporter reporter)
-            {
-                _inner = inner;
-                _reporter = reporter;
-            }
-
-            public bool VerboseWanted => _inner.VerboseWanted;
-
-            public bool StatusWanted => _inner.StatusWanted;
-
-            public void WriteError(ErrorRecord error)
-            {
-                if (!_reporter.Absorbs(error))
-                {
-                    _inner.WriteError(error);
-                }
-            }
-
-            public void WriteObject(object value) => _inner.WriteObject(value);
-
-            public void WriteObject(object value, Action written) => _inner.WriteObject(value, written);
-
-            public void WriteProgress(ProgressRecord progress) => _inner.WriteProgress(progress);
-
-            public void WriteVerbose(string message) => _inner.WriteVerbose(message);
-
-            public void WriteWarning(string message) => _inner.WriteWarning(message);
-
-            public void WriteDebug(string message) => _inner.WriteDebug(message);
-
-            public void SetStatus(string message) => _inner.SetStatus(message);
         }
     }
 }

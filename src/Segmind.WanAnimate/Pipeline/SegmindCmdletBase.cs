@@ -416,7 +416,7 @@ namespace Segmind.WanAnimate.Pipeline
             {
                 // As on the pipeline: rows refused or held back by a batch stop write no error of their own; the job
                 // writes the stop's one error once its work has ended.
-                var rows = _batchStop.Filtering(sink);
+                var rows = new ErrorFilteringSink(sink, _batchStop.Absorbs);
                 _warningSink = rows;
                 await Task.WhenAll(work.Select(w => OperationRunner.RunSafelyAsync(w, rows, cancellation))).ConfigureAwait(false);
                 if (!cancellation.IsCancellationRequested)
