@@ -4,6 +4,7 @@ using System.IO;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading;
 using Segmind.Client.Json;
 
 namespace Segmind.Client
@@ -76,6 +77,7 @@ namespace Segmind.Client
         private FileStream? _stream;
         private long _readOffset;
         private int _lockDepth;
+        private TimeProvider _time = TimeProvider.System;
 
         private BatchJournal(string path, bool shareProcessLock)
         {
@@ -97,6 +99,16 @@ namespace Segmind.Client
 
         /// <summary>The journal file's full path, or the journal table's address.</summary>
         public string Path { get; }
+
+        /// <summary>
+        /// The clock the file lock's retry pauses and its 30-second bound run on: the real clock unless set. Give it the
+        /// client's <see cref="SegmindClientOptions.TimeProvider"/> when the whole run is on a scaled or a test clock.
+        /// </summary>
+        public TimeProvider TimeProvider
+        {
+            get => Volatile.Read(ref _time);
+            set => Volatile.Write(ref _time, value ?? TimeProvider.System);
+        }
 
         /// <summary>True when <paramref name="pathOrAddress"/> names a journal table (an http or https address) rather than a file.</summary>
         public static bool IsTableAddress(string? pathOrAddress) => TableStorage.TableAddress.IsTableAddress(pathOrAddress);
@@ -393,7 +405,7 @@ namespace Segmind.Client
                     throw new ObjectDisposedException(nameof(BatchJournal));
                 }
 
-                using (JournalFileLock.Acquire(_lockPath, LockTimeout))
+                using (JournalFileLock.Acquire(_lockPath, LockTimeout, TimeProvider))
                 {
                     _lockDepth++;
                     try
@@ -669,6 +681,7 @@ namespace Segmind.Client
         /// the closing newline. Every journal store keeps records in this one format.
         /// </summary>
         internal static byte[] FormatRecord(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields) =>
+            // Wall time: records are read by people and by other runs, each on its own clock.
             JsonLinesFile.FormatRecord(FormatVersion, kind, DateTimeOffset.UtcNow, writer =>
             {
                 WriteOptional(writer, "row", rowId);
@@ -693,7 +706,7 @@ namespace Segmind.Client
             lock (_writeLock)
             {
                 var stream = _stream ?? throw new ObjectDisposedException(nameof(BatchJournal));
-                using (_lockDepth > 0 ? null : JournalFileLock.Acquire(_lockPath, LockTimeout))
+                using (_lockDepth > 0 ? null : JournalFileLock.Acquire(_lockPath, LockTimeout, TimeProvider))
                 {
                     JsonLinesFile.Append(stream, line);
                 }

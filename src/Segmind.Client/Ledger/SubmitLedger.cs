@@ -28,6 +28,10 @@ namespace Segmind.Client
         private static readonly ConcurrentDictionary<string, object> ProcessLocks = new ConcurrentDictionary<string, object>(StringComparer.Ordinal);
         private static readonly ConcurrentDictionary<string, byte> Pruned = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
 
+        // The per-user ledger is shared by every run of the user, whatever clock each batch runs on, and its entries are
+        // pruned by age: its times and lock waits are wall time.
+        private static readonly TimeProvider LedgerClock = TimeProvider.System;
+
         private readonly object _lock;
         private readonly Func<DateTimeOffset> _now;
 
@@ -277,7 +281,7 @@ namespace Segmind.Client
             PruneOnce();
             lock (_lock)
             {
-                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout))
+                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 using (var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
                 {
                     JsonLinesFile.Append(stream, line);
@@ -301,7 +305,7 @@ namespace Segmind.Client
 
             lock (_lock)
             {
-                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout))
+                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 {
                     var kept = new StringBuilder();
                     foreach (var line in File.ReadAllText(Path, Encoding.UTF8).Split('\n'))
