@@ -24,7 +24,7 @@ namespace Segmind.WanAnimate.Commands
 
         /// <summary>Only submits in these states.</summary>
         [Parameter]
-        [ValidateSet("pending", "completed", "failed", "saved", "unknown")]
+        [ValidateSet("pending", "completed", "failed", "saved", "unknown", "expired")]
         public string[]? Status { get; set; }
 
         /// <summary>Only the newest N of the submits that match.</summary>
@@ -93,8 +93,8 @@ namespace Segmind.WanAnimate.Commands
         {
             RequestId = entry.RequestId ?? string.Empty,
             Status = Name(entry.Status),
-            SubmittedAt = entry.SubmittedAt,
-            RecordedAt = entry.RecordedAt,
+            SubmittedAt = IsoTimestamp.Of(entry.SubmittedAt),
+            RecordedAt = IsoTimestamp.Of(entry.RecordedAt),
             RowId = entry.RowId,
             Row = entry.Row,
             InputVideo = entry.Inputs.InputVideo,

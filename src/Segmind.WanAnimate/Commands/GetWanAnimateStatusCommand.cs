@@ -64,6 +64,11 @@ namespace Segmind.WanAnimate.Commands
                     }
                     catch (SegmindException ex)
                     {
+                        if (ex is SegmindNotFoundException)
+                        {
+                            Submitting.LedgerAccess.RecordExpired(sink, reference.RequestId);
+                        }
+
                         sink.WriteError(ErrorMapper.ToErrorRecord(ex, target));
                     }
                 });
