@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.Emulator;
 using Xunit;
 

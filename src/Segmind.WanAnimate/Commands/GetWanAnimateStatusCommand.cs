@@ -1,7 +1,11 @@
 using System;
 using System.Management.Automation;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Commands
 {
@@ -66,7 +70,7 @@ namespace Segmind.WanAnimate.Commands
                     {
                         if (ex is SegmindNotFoundException)
                         {
-                            Submitting.LedgerAccess.RecordExpired(sink, reference.RequestId);
+                            LedgerAccess.RecordExpired(sink, reference.RequestId);
                         }
 
                         sink.WriteError(ErrorMapper.ToErrorRecord(ex, target));

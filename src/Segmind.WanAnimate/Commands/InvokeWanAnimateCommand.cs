@@ -5,7 +5,11 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 using Segmind.WanAnimate.Submitting;
 
 namespace Segmind.WanAnimate.Commands

@@ -7,7 +7,11 @@ using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 using Segmind.WanAnimate.Submitting;
 using JobState = Segmind.Client.JobState;
 
@@ -265,7 +269,7 @@ namespace Segmind.WanAnimate.Commands
                     }
 
                     output.OutputFile = saved.Path;
-                    Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
+                    LedgerAccess.RecordSaved(sink, id, saved.Path);
                     if (journal != null)
                     {
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(null, id, saved.Path, saved.Length), "job " + id + " was saved");
@@ -366,8 +370,8 @@ namespace Segmind.WanAnimate.Commands
 
                         System.IO.Directory.CreateDirectory(directory);
                         var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
-                        Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
-                        JournalAccess.RecordAfter(sink, () => journal.RecordSaved(null, id, saved.Path, saved.Length), "job " + id + " was saved");
+                        LedgerAccess.RecordSaved(sink, id, saved.Path);
+                        JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
                         var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri, completionSeen: false);
                         output.OutputFile = saved.Path;
                         sink.WriteObject(output);
@@ -393,7 +397,7 @@ namespace Segmind.WanAnimate.Commands
             }
             catch (SegmindNotFoundException)
             {
-                Submitting.LedgerAccess.RecordExpired(sink, reference.RequestId);
+                LedgerAccess.RecordExpired(sink, reference.RequestId);
                 throw;
             }
         }

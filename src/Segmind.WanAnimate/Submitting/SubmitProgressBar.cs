@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Submitting
 {
