@@ -52,7 +52,7 @@ namespace Segmind.Client
 
             Path = System.IO.Path.GetFullPath(path);
             _lock = ProcessLocks.GetOrAdd(Path, _ => new object());
-            _now = now ?? (() => DateTimeOffset.UtcNow);
+            _now = now ?? (() => LedgerClock.GetUtcNow());
         }
 
         public string Path { get; }
