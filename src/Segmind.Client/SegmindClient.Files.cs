@@ -427,12 +427,13 @@ namespace Segmind.Client
         private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, int attempt, CancellationToken cancellationToken)
         {
             var trace = _options.Exchanged;
+            // The trace reports the real time the download host took, whatever clock the client runs on.
             var sent = trace == null ? null : System.Diagnostics.Stopwatch.StartNew();
             var idle = _options.RequestTimeout;
             var http = HttpClientCache.ForDownload(uri);
             using (var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var idleWatch = new IdleWatch(watchdog, idle, _time))
             {
-                Arm(watchdog, idle);
                 HttpResponseMessage response;
                 try
                 {
@@ -496,7 +497,7 @@ namespace Segmind.Client
                         {
                             try
                             {
-                                length = await CopyAsync(source, partial.Stream, new IdleWatch(watchdog, idle), cancellationToken, budget).ConfigureAwait(false);
+                                length = await CopyAsync(source, partial.Stream, idleWatch, cancellationToken, budget).ConfigureAwait(false);
                             }
                             catch (NetworkReadFailure failure)
                             {
@@ -640,14 +641,6 @@ namespace Segmind.Client
             return key is null ? body : KeyRedactor.For(key).Clean(body);
         }
 
-        private static void Arm(CancellationTokenSource watchdog, TimeSpan idle)
-        {
-            if (idle > TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan)
-            {
-                watchdog.CancelAfter(idle);
-            }
-        }
-
         private static string FullPath(string? path, string field)
         {
             if (string.IsNullOrWhiteSpace(path))
@@ -671,21 +664,60 @@ namespace Segmind.Client
         private static double? HeaderNumber(HttpResponseHeaders headers, string name) =>
             double.TryParse(FirstHeader(headers, name), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : (double?)null;
 
-        /// <summary>Restarts the idle deadline before each read: a download may take long, but may not stall.</summary>
-        private sealed class IdleWatch
+        /// <summary>
+        /// Cancels the download's source once no data came for the idle time, measured on the client's clock; restarted
+        /// before each read: a download may take long, but may not stall.
+        /// </summary>
+        private sealed class IdleWatch : IDisposable
         {
             private readonly CancellationTokenSource _source;
             private readonly TimeSpan _idle;
 
-            public IdleWatch(CancellationTokenSource source, TimeSpan idle)
+            // Null on the real clock, where the source's own timer does the same with less.
+            private readonly ClockTimer? _timer;
+
+            public IdleWatch(CancellationTokenSource source, TimeSpan idle, TimeProvider time)
             {
                 _source = source;
-                _idle = idle;
+                _idle = idle > TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan ? idle : Timeout.InfiniteTimeSpan;
+                if (_idle != Timeout.InfiniteTimeSpan && !ReferenceEquals(time, TimeProvider.System))
+                {
+                    _timer = new ClockTimer(time, () =>
+                    {
+                        try
+                        {
+                            source.Cancel();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // The download ended first.
+                        }
+                    });
+                }
+
+                Rearm();
             }
 
             public CancellationToken Token => _source.Token;
 
-            public void Rearm() => Arm(_source, _idle);
+            public void Rearm()
+            {
+                if (_idle == Timeout.InfiniteTimeSpan)
+                {
+                    return;
+                }
+
+                if (_timer != null)
+                {
+                    _timer.Schedule(_idle);
+                }
+                else
+                {
+                    _source.CancelAfter(_idle);
+                }
+            }
+
+            public void Dispose() => _timer?.Dispose();
         }
 
         /// <summary>A failure reading the network, as opposed to writing the disk (which must not be retried).</summary>

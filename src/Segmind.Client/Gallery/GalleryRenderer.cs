@@ -15,7 +15,7 @@ namespace Segmind.Client.Gallery
 
         public string Title { get; set; } = "Wan Animate batch";
 
-        /// <summary>"Now", to tell whether a remote output has expired.</summary>
+        /// <summary>"Now", to tell whether a remote output has expired: wall time, as the journal's record times are.</summary>
         public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
 
         /// <summary>How long Segmind keeps a result, counted from submission (from completion when the submit time is unknown).</summary>

@@ -31,6 +31,10 @@ namespace Segmind.Client
         private static readonly ConcurrentDictionary<string, object> ProcessLocks = new ConcurrentDictionary<string, object>(StringComparer.Ordinal);
         private static readonly ConcurrentDictionary<string, byte> Pruned = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
 
+        // The per-user ledger is shared by every run of the user, whatever clock each batch runs on, and its entries are
+        // pruned by age: its times and lock waits are wall time.
+        private static readonly TimeProvider LedgerClock = TimeProvider.System;
+
         private readonly object _lock;
         private readonly Func<DateTimeOffset> _now;
 
@@ -48,7 +52,7 @@ namespace Segmind.Client
 
             Path = System.IO.Path.GetFullPath(path);
             _lock = ProcessLocks.GetOrAdd(Path, _ => new object());
-            _now = now ?? (() => DateTimeOffset.UtcNow);
+            _now = now ?? (() => LedgerClock.GetUtcNow());
         }
 
         public string Path { get; }
@@ -312,7 +316,7 @@ namespace Segmind.Client
             PruneOnce();
             lock (_lock)
             {
-                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout))
+                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 using (var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
                 {
                     // A line torn by a crash gets its own line end first; otherwise the reserved newline is skipped.
@@ -348,7 +352,7 @@ namespace Segmind.Client
 
             lock (_lock)
             {
-                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout))
+                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 {
                     var kept = new StringBuilder();
                     foreach (var line in File.ReadAllText(Path, Encoding.UTF8).Split('\n'))

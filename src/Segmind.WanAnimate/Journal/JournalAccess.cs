@@ -161,6 +161,7 @@ namespace Segmind.WanAnimate.Journal
         /// there is nothing left to download again.
         /// </summary>
         public static bool ResultExpired(JournalRow row) =>
+            // Wall time, as the journal's record times are.
             row.Phase == JournalRowPhase.Saved && row.LastRecordAt is DateTimeOffset saved && DateTimeOffset.UtcNow - saved > TimeSpan.FromHours(1);
 
         /// <summary>The status a row's job was last known to have.</summary>

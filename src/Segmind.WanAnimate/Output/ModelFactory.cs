@@ -100,6 +100,7 @@ namespace Segmind.WanAnimate.Output
                 }
             }
 
+            // Without its own time, the object is as fresh as now (wall time, as every time the module shows).
             var completedAt = IsoTimestamp.Parse(result.CompletedAt) ?? DateTimeOffset.UtcNow;
             return new JobResult(result.RequestId, result.Status, null, metrics, result.Output, completedAt);
         }

@@ -20,6 +20,9 @@ namespace Segmind.WanAnimate.Pipeline
     /// </summary>
     public abstract class SegmindCmdletBase : PSCmdlet, IDisposable
     {
+        // How long the balance quoted in a 406 stop's one error may take to read.
+        private static readonly TimeSpan CreditsReadBound = TimeSpan.FromSeconds(30);
+
         private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
         private readonly BatchStopReporter _batchStop = new BatchStopReporter();
         private PipelinePump? _pump;
@@ -128,20 +131,25 @@ namespace Segmind.WanAnimate.Pipeline
             }
         }
 
-        /// <summary>After all work: the one error of a 406 stop, with the balance as it is now.</summary>
-        private void ReportCreditsStop()
+        /// <summary>
+        /// After all work: the one error of a 406 stop, with the balance as it is now (read within a bound on the
+        /// client's clock); null without such a stop.
+        /// </summary>
+        private async Task<ErrorRecord?> CreditsStopRecordAsync(CancellationToken cancellation)
         {
             if (_batchStop.Stop.Credits is null)
             {
-                return;
+                return null;
             }
 
             CreditBalance? balance = null;
+            var time = Client.Options.TimeProvider ?? TimeProvider.System;
             try
             {
-                using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                using (var deadline = time.CreateCancellationTokenSource(CreditsReadBound))
+                using (var bound = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellation))
                 {
-                    balance = Client.GetCreditsAsync(deadline.Token).GetAwaiter().GetResult();
+                    balance = await Client.GetCreditsAsync(bound.Token).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (ex is SegmindException || ex is OperationCanceledException)
@@ -149,7 +157,7 @@ namespace Segmind.WanAnimate.Pipeline
                 // The figures the server gave with its refusal are in the message already.
             }
 
-            WriteError(_batchStop.CreditsRecord(balance)!);
+            return _batchStop.CreditsRecord(balance);
         }
 
         protected sealed override void EndProcessing()
@@ -181,7 +189,10 @@ namespace Segmind.WanAnimate.Pipeline
             }
 
             ThrowIfBatchStopped();
-            ReportCreditsStop();
+            if (CreditsStopRecordAsync(_stopping.Token).GetAwaiter().GetResult() is ErrorRecord creditsStop)
+            {
+                WriteError(creditsStop);
+            }
 
             OnAllWorkDone(new DirectSink(this, VerboseWanted()));
         }
@@ -403,11 +414,19 @@ namespace Segmind.WanAnimate.Pipeline
             _clientOwnedByJob = true;
             var body = new Func<IOperationSink, CancellationToken, Task>(async (sink, cancellation) =>
             {
-                _warningSink = sink;
-                await Task.WhenAll(work.Select(w => OperationRunner.RunSafelyAsync(w, sink, cancellation))).ConfigureAwait(false);
+                // As on the pipeline: rows refused or held back by a batch stop write no error of their own; the job
+                // writes the stop's one error once its work has ended.
+                var rows = new ErrorFilteringSink(sink, _batchStop.Absorbs);
+                _warningSink = rows;
+                await Task.WhenAll(work.Select(w => OperationRunner.RunSafelyAsync(w, rows, cancellation))).ConfigureAwait(false);
                 if (!cancellation.IsCancellationRequested)
                 {
                     OnAllWorkDone(sink);
+                    var stopRecord = _batchStop.FatalRecord() ?? await CreditsStopRecordAsync(cancellation).ConfigureAwait(false);
+                    if (stopRecord != null)
+                    {
+                        sink.WriteError(stopRecord);
+                    }
                 }
                 else
                 {

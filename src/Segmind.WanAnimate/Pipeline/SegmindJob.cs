@@ -16,6 +16,7 @@ namespace Segmind.WanAnimate.Pipeline
 
         private const string RunningStatus = "Running.";
 
+        // Wall time: it bounds how long the person running Stop-Job waits.
         private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(15);
 
         private readonly Func<IOperationSink, CancellationToken, Task> _body;

@@ -17,6 +17,7 @@ namespace Segmind.WanAnimate.Pipeline
         private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(250);
 
         private readonly object _lock = new object();
+        // The elapsed time shown and the redraw limit are for the person watching: wall time.
         private readonly Stopwatch _elapsed = new Stopwatch();
         private readonly string _activity;
         private readonly int _activityId;

@@ -163,7 +163,7 @@ namespace Segmind.WanAnimate.Pipeline
             _submitter = new JournaledSubmitter(Client, Journal, SubmitLedger.OpenDefault(), ThrottleLimit);
             _planner = new RowPlanner(_submitter, ResubmitUnknown.IsPresent, ReuseJournaledRow.IsPresent);
             var options = Client.Options;
-            _submitProgress = new SubmitProgressBar(_submitter, () => options.ApiKey == null ? null : RequestGateRegistry.Get(options.ApiKey, options.BaseUri ?? SegmindClientOptions.DefaultBaseUri).GetStatus());
+            _submitProgress = new SubmitProgressBar(_submitter, () => options.ApiKey == null ? null : RequestGateRegistry.Get(options.ApiKey, options.BaseUri ?? SegmindClientOptions.DefaultBaseUri).GetStatus(), options.TimeProvider ?? TimeProvider.System);
         }
 
         /// <summary>A stop cancels every submit not yet on the wire; those on the wire are answered (bounded) and recorded.</summary>
