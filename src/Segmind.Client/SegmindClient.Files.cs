@@ -91,15 +91,12 @@ namespace Segmind.Client
                     case ExistingOutput.Same:
                         return new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
                     case ExistingOutput.Unrelated:
-                        throw new SegmindOutputFileExistsException(
-                            $"'{destination}' already exists and is not the saved output of job '{result.RequestId}'; it was left as it is.",
-                            destination,
-                            result.RequestId);
+                        throw OutputExists(destination, result.RequestId);
                 }
             }
 
-            // From here the destination is replaced: absent, a damaged copy of this output, or replacing was allowed.
-            DownloadedOutput saved;
+            // From here the destination is absent, a damaged copy of this output, or replacing was allowed. Each
+            // path writes the record before renaming the video into place (PartialFile.CommitOutput).
             if (result.OutputKind == OutputKind.Base64 && result.Base64Requested == false)
             {
                 throw new SegmindProtocolException(
@@ -109,16 +106,12 @@ namespace Segmind.Client
 
             if (result.OutputHeldBack)
             {
-                saved = await SaveHeldBackOutputAsync(result, destination, overwrite: true, cancellationToken).ConfigureAwait(false);
-                OutputRecord.Write(destination, result.RequestId, saved.Length);
-                return saved;
+                return await SaveHeldBackOutputAsync(result, destination, overwrite, cancellationToken).ConfigureAwait(false);
             }
 
             if (result.OutputKind == OutputKind.Base64)
             {
-                saved = await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite: true, cancellationToken).ConfigureAwait(false);
-                OutputRecord.Write(destination, result.RequestId, saved.Length);
-                return saved;
+                return await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite, cancellationToken).ConfigureAwait(false);
             }
 
             if (!Uri.TryCreate(result.Output, UriKind.Absolute, out var uri))
@@ -127,14 +120,35 @@ namespace Segmind.Client
             }
 
             UriRules.EnsureDownloadable(uri, "Result");
-            saved = await _retry.RunAsync(
-                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite: true, attempt, token),
+            return await _retry.RunAsync(
+                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite, attempt, token),
                 IsRetryable,
                 cancellationToken,
                 _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice("GET", TraceAddress(uri), failed, delay, error.Message))).ConfigureAwait(false);
-            OutputRecord.Write(destination, result.RequestId, saved.Length);
-            return saved;
         }
+
+        /// <summary>
+        /// Commits a finished download as the output of <paramref name="requestId"/>: record first, then the video. Another
+        /// run's verified copy of the same output found there by then is kept; an unrelated file is refused.
+        /// </summary>
+        private static DownloadedOutput PlaceOutput(PartialFile partial, string requestId, string destination, long length, bool overwrite)
+        {
+            switch (partial.CommitOutput(requestId, overwrite))
+            {
+                case PlacedOutput.Placed:
+                    return new DownloadedOutput(destination, length, skipped: false);
+                case PlacedOutput.KeptExisting:
+                    return new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                default:
+                    throw OutputExists(destination, requestId);
+            }
+        }
+
+        private static SegmindOutputFileExistsException OutputExists(string destination, string requestId) =>
+            new SegmindOutputFileExistsException(
+                $"'{destination}' already exists and is not the saved output of job '{requestId}'; it was left as it is.",
+                destination,
+                requestId);
 
         private async Task<SyncRunResult> RunOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, string destination, CancellationToken cancellationToken)
         {
@@ -405,9 +419,7 @@ namespace Segmind.Client
                     throw new SegmindProtocolException($"The base64 output of job '{requestId}' does not decode.", requestId: requestId, inner: bad);
                 }
 
-                return partial.Commit(overwrite)
-                    ? new DownloadedOutput(destination, length, skipped: false)
-                    : new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                return PlaceOutput(partial, requestId, destination, length, overwrite);
             }
         }
 
@@ -499,9 +511,7 @@ namespace Segmind.Client
                             throw new SegmindServerException($"The output download of job '{requestId}' was cut short: {length} of {expected.Value} bytes arrived.", requestId: requestId);
                         }
 
-                        return partial.Commit(overwrite)
-                            ? new DownloadedOutput(destination, length, skipped: false)
-                            : new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                        return PlaceOutput(partial, requestId, destination, length, overwrite);
                     }
                 }
             }

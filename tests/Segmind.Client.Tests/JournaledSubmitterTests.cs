@@ -198,6 +198,33 @@ public sealed class JournaledSubmitterTests : IClassFixture<EmulatorFixture>, ID
     }
 
     [Fact]
+    public void An_expired_job_stops_being_pending_but_a_save_or_a_later_completion_wins()
+    {
+        var ledger = new SubmitLedger(Path.Combine(_folder, "expiry-ledger.jsonl"));
+        foreach (var id in new[] { "open", "done", "saved", "back" })
+        {
+            ledger.RecordAccepted("row-" + id, 1, TestClientOptions.Request(), new SubmittedJob(id, "QUEUED", new Uri("http://127.0.0.1/s"), new Uri("http://127.0.0.1/r"), null, DateTimeOffset.UtcNow), null);
+        }
+
+        ledger.RecordOutcome("done", completed: true, error: null);
+        ledger.RecordOutcome("saved", completed: true, error: null);
+        ledger.RecordSaved("saved", "/videos/saved.mp4");
+        foreach (var id in new[] { "open", "done", "saved", "back", "never-accepted" })
+        {
+            ledger.RecordExpired(id);
+        }
+
+        ledger.RecordOutcome("back", completed: true, error: null);
+
+        var status = ledger.ReadEntries().ToDictionary(e => e.RequestId!, e => e.Status);
+        Assert.Equal(LedgerStatus.Expired, status["open"]);
+        Assert.Equal(LedgerStatus.Expired, status["done"]);
+        Assert.Equal(LedgerStatus.Saved, status["saved"]);
+        Assert.Equal(LedgerStatus.Completed, status["back"]);
+        Assert.False(status.ContainsKey("never-accepted"));
+    }
+
+    [Fact]
     public async Task An_accepted_submit_whose_answer_cannot_be_used_is_unknown_and_the_ledger_keeps_the_id_it_showed()
     {
         await using var stub = StubServer.Answering(200, "{\"request_id\":\"salvaged-1\",\"status\":\"QUEUED\"}");

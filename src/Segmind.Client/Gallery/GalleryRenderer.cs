@@ -292,6 +292,7 @@ namespace Segmind.Client.Gallery
             return item.Outcome switch
             {
                 GalleryOutcome.Completed => (null, string.IsNullOrEmpty(item.Output) ? "Completed, not saved." : "Completed (base64 output), not saved."),
+                GalleryOutcome.Failed when IsExpired(item) => (null, "Expired at Segmind before it was saved: no video."),
                 GalleryOutcome.Failed => (null, "Failed: no video."),
                 GalleryOutcome.Pending => (null, "Not finished yet."),
                 _ => (null, "No job."),
@@ -338,6 +339,9 @@ namespace Segmind.Client.Gallery
                 html.Append(" data-").Append(name).Append("=\"").Append(value.Value.ToString("R", Invariant)).Append('"');
             }
         }
+
+        private static bool IsExpired(GalleryItem item) =>
+            string.Equals(item.Status?.Trim(), "expired", StringComparison.OrdinalIgnoreCase);
 
         private static string StatusText(GalleryItem item) =>
             string.IsNullOrWhiteSpace(item.Status) ? "UNKNOWN" : item.Status.Trim().ToUpperInvariant();

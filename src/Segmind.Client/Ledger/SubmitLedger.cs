@@ -49,7 +49,7 @@ namespace Segmind.Client
 
             Path = System.IO.Path.GetFullPath(path);
             _lock = ProcessLocks.GetOrAdd(Path, _ => new object());
-            _now = now ?? (() => DateTimeOffset.UtcNow);
+            _now = now ?? (() => LedgerClock.GetUtcNow());
         }
 
         public string Path { get; }
@@ -112,6 +112,15 @@ namespace Segmind.Client
             Append("saved", requestId, writer => writer.WriteString("path", path));
         }
 
+        /// <summary>
+        /// Segmind no longer knows the job (404 on its status or result): its result expired. Shown as expired unless
+        /// its output was already saved; a later completion or save (a 404 that was wrong) takes precedence again.
+        /// </summary>
+        public void RecordExpired(string requestId)
+        {
+            Append("expired", requestId, writer => { });
+        }
+
         /// <summary>Every submit in the ledger, oldest first, each with the latest outcome recorded for it.</summary>
         public IReadOnlyList<LedgerEntry> ReadEntries()
         {
@@ -144,6 +153,16 @@ namespace Segmind.Client
                         unknown.RequestId = requestId;
                         unknown.Error = JournalJson.GetString(record, "error");
                         entries.Add(unknown);
+                        break;
+                    case "expired":
+                        if (requestId != null && byRequest.TryGetValue(requestId, out var gone)
+                            && (gone.Status == LedgerStatus.Pending || gone.Status == LedgerStatus.Completed))
+                        {
+                            // A saved output is on disk and a failure says more than a 404: only open jobs expire.
+                            gone.Status = LedgerStatus.Expired;
+                            gone.UpdatedAt = at;
+                        }
+
                         break;
                     case "completed":
                     case "failed":

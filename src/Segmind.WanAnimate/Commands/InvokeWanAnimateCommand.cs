@@ -245,6 +245,11 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (SegmindException ex)
                 {
+                    if (ex is SegmindNotFoundException)
+                    {
+                        LedgerAccess.RecordExpired(sink, known.RequestId ?? string.Empty);
+                    }
+
                     sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
                     return;
                 }

@@ -7,7 +7,7 @@ namespace Segmind.WanAnimate.Journal
 {
     /// <summary>
     /// Outcomes written to the per-user ledger after the fact (a job completed, failed or was saved), so
-    /// Get-WanAnimateJob -Status can tell them apart. Best effort: the job itself is not affected by a refused write.
+    /// Get-WanAnimateJob -Status can tell them apart; an expired job (404) too. Best effort: the job itself is not affected by a refused write.
     /// </summary>
     internal static class LedgerAccess
     {
@@ -16,6 +16,10 @@ namespace Segmind.WanAnimate.Journal
 
         public static void RecordSaved(IOperationSink sink, string requestId, string path) =>
             Write(sink, ledger => ledger.RecordSaved(requestId, path), requestId);
+
+        /// <summary>Segmind answered 404 for the job: shown as expired in Get-WanAnimateJob (ignored for an id the ledger never had).</summary>
+        public static void RecordExpired(IOperationSink sink, string requestId) =>
+            Write(sink, ledger => ledger.RecordExpired(requestId), requestId);
 
         private static void Write(IOperationSink sink, Action<SubmitLedger> record, string requestId)
         {

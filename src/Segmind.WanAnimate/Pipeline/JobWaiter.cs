@@ -51,6 +51,13 @@ namespace Segmind.WanAnimate.Pipeline
 
                 sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
             }
+            catch (SegmindNotFoundException ex)
+            {
+                // Unknown or expired at Segmind: nothing is left to wait for, so the ledger stops listing it as pending.
+                progress.EndedOtherwise(sink);
+                LedgerAccess.RecordExpired(sink, reference.RequestId);
+                sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
+            }
             catch (SegmindException ex)
             {
                 progress.EndedOtherwise(sink);
