@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Segmind.Benchmarks.Figures;
-using Segmind.Benchmarks.Infrastructure;
+using Segmind.Benchmarks.Harness;
 using Segmind.Benchmarks.Micro;
 using Segmind.Benchmarks.Probes;
 

@@ -91,15 +91,12 @@ namespace Segmind.Client
                     case ExistingOutput.Same:
                         return new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
                     case ExistingOutput.Unrelated:
-                        throw new SegmindOutputFileExistsException(
-                            $"'{destination}' already exists and is not the saved output of job '{result.RequestId}'; it was left as it is.",
-                            destination,
-                            result.RequestId);
+                        throw OutputExists(destination, result.RequestId);
                 }
             }
 
-            // From here the destination is replaced: absent, a damaged copy of this output, or replacing was allowed.
-            DownloadedOutput saved;
+            // From here the destination is absent, a damaged copy of this output, or replacing was allowed. Each
+            // path writes the record before renaming the video into place (PartialFile.CommitOutput).
             if (result.OutputKind == OutputKind.Base64 && result.Base64Requested == false)
             {
                 throw new SegmindProtocolException(
@@ -109,16 +106,12 @@ namespace Segmind.Client
 
             if (result.OutputHeldBack)
             {
-                saved = await SaveHeldBackOutputAsync(result, destination, overwrite: true, cancellationToken).ConfigureAwait(false);
-                OutputRecord.Write(destination, result.RequestId, saved.Length);
-                return saved;
+                return await SaveHeldBackOutputAsync(result, destination, overwrite, cancellationToken).ConfigureAwait(false);
             }
 
             if (result.OutputKind == OutputKind.Base64)
             {
-                saved = await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite: true, cancellationToken).ConfigureAwait(false);
-                OutputRecord.Write(destination, result.RequestId, saved.Length);
-                return saved;
+                return await SaveBase64Async(result.Output!, result.RequestId, destination, overwrite, cancellationToken).ConfigureAwait(false);
             }
 
             if (!Uri.TryCreate(result.Output, UriKind.Absolute, out var uri))
@@ -127,14 +120,35 @@ namespace Segmind.Client
             }
 
             UriRules.EnsureDownloadable(uri, "Result");
-            saved = await _retry.RunAsync(
-                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite: true, attempt, token),
+            return await _retry.RunAsync(
+                (attempt, token) => DownloadOnceAsync(uri, result.RequestId, destination, overwrite, attempt, token),
                 IsRetryable,
                 cancellationToken,
                 _options.Retrying == null ? null : (failed, delay, error) => _options.Retrying(new RetryNotice("GET", TraceAddress(uri), failed, delay, error.Message))).ConfigureAwait(false);
-            OutputRecord.Write(destination, result.RequestId, saved.Length);
-            return saved;
         }
+
+        /// <summary>
+        /// Commits a finished download as the output of <paramref name="requestId"/>: record first, then the video. Another
+        /// run's verified copy of the same output found there by then is kept; an unrelated file is refused.
+        /// </summary>
+        private static DownloadedOutput PlaceOutput(PartialFile partial, string requestId, string destination, long length, bool overwrite)
+        {
+            switch (partial.CommitOutput(requestId, overwrite))
+            {
+                case PlacedOutput.Placed:
+                    return new DownloadedOutput(destination, length, skipped: false);
+                case PlacedOutput.KeptExisting:
+                    return new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                default:
+                    throw OutputExists(destination, requestId);
+            }
+        }
+
+        private static SegmindOutputFileExistsException OutputExists(string destination, string requestId) =>
+            new SegmindOutputFileExistsException(
+                $"'{destination}' already exists and is not the saved output of job '{requestId}'; it was left as it is.",
+                destination,
+                requestId);
 
         private async Task<SyncRunResult> RunOnceAsync(ApiCall call, ApiKey key, IRequestGate gate, string destination, CancellationToken cancellationToken)
         {
@@ -405,9 +419,7 @@ namespace Segmind.Client
                     throw new SegmindProtocolException($"The base64 output of job '{requestId}' does not decode.", requestId: requestId, inner: bad);
                 }
 
-                return partial.Commit(overwrite)
-                    ? new DownloadedOutput(destination, length, skipped: false)
-                    : new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                return PlaceOutput(partial, requestId, destination, length, overwrite);
             }
         }
 
@@ -415,12 +427,13 @@ namespace Segmind.Client
         private async Task<DownloadedOutput> DownloadOnceAsync(Uri uri, string requestId, string destination, bool overwrite, int attempt, CancellationToken cancellationToken)
         {
             var trace = _options.Exchanged;
+            // The trace reports the real time the download host took, whatever clock the client runs on.
             var sent = trace == null ? null : System.Diagnostics.Stopwatch.StartNew();
             var idle = _options.RequestTimeout;
             var http = HttpClientCache.ForDownload(uri);
             using (var watchdog = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var idleWatch = new IdleWatch(watchdog, idle, _time))
             {
-                Arm(watchdog, idle);
                 HttpResponseMessage response;
                 try
                 {
@@ -484,7 +497,7 @@ namespace Segmind.Client
                         {
                             try
                             {
-                                length = await CopyAsync(source, partial.Stream, new IdleWatch(watchdog, idle), cancellationToken, budget).ConfigureAwait(false);
+                                length = await CopyAsync(source, partial.Stream, idleWatch, cancellationToken, budget).ConfigureAwait(false);
                             }
                             catch (NetworkReadFailure failure)
                             {
@@ -498,9 +511,7 @@ namespace Segmind.Client
                             throw new SegmindServerException($"The output download of job '{requestId}' was cut short: {length} of {expected.Value} bytes arrived.", requestId: requestId);
                         }
 
-                        return partial.Commit(overwrite)
-                            ? new DownloadedOutput(destination, length, skipped: false)
-                            : new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                        return PlaceOutput(partial, requestId, destination, length, overwrite);
                     }
                 }
             }
@@ -630,14 +641,6 @@ namespace Segmind.Client
             return key is null ? body : KeyRedactor.For(key).Clean(body);
         }
 
-        private static void Arm(CancellationTokenSource watchdog, TimeSpan idle)
-        {
-            if (idle > TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan)
-            {
-                watchdog.CancelAfter(idle);
-            }
-        }
-
         private static string FullPath(string? path, string field)
         {
             if (string.IsNullOrWhiteSpace(path))
@@ -661,21 +664,60 @@ namespace Segmind.Client
         private static double? HeaderNumber(HttpResponseHeaders headers, string name) =>
             double.TryParse(FirstHeader(headers, name), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : (double?)null;
 
-        /// <summary>Restarts the idle deadline before each read: a download may take long, but may not stall.</summary>
-        private sealed class IdleWatch
+        /// <summary>
+        /// Cancels the download's source once no data came for the idle time, measured on the client's clock; restarted
+        /// before each read: a download may take long, but may not stall.
+        /// </summary>
+        private sealed class IdleWatch : IDisposable
         {
             private readonly CancellationTokenSource _source;
             private readonly TimeSpan _idle;
 
-            public IdleWatch(CancellationTokenSource source, TimeSpan idle)
+            // Null on the real clock, where the source's own timer does the same with less.
+            private readonly ClockTimer? _timer;
+
+            public IdleWatch(CancellationTokenSource source, TimeSpan idle, TimeProvider time)
             {
                 _source = source;
-                _idle = idle;
+                _idle = idle > TimeSpan.Zero && idle != Timeout.InfiniteTimeSpan ? idle : Timeout.InfiniteTimeSpan;
+                if (_idle != Timeout.InfiniteTimeSpan && !ReferenceEquals(time, TimeProvider.System))
+                {
+                    _timer = new ClockTimer(time, () =>
+                    {
+                        try
+                        {
+                            source.Cancel();
+                        }
+                        catch (ObjectDisposedException)
+                        {
+                            // The download ended first.
+                        }
+                    });
+                }
+
+                Rearm();
             }
 
             public CancellationToken Token => _source.Token;
 
-            public void Rearm() => Arm(_source, _idle);
+            public void Rearm()
+            {
+                if (_idle == Timeout.InfiniteTimeSpan)
+                {
+                    return;
+                }
+
+                if (_timer != null)
+                {
+                    _timer.Schedule(_idle);
+                }
+                else
+                {
+                    _source.CancelAfter(_idle);
+                }
+            }
+
+            public void Dispose() => _timer?.Dispose();
         }
 
         /// <summary>A failure reading the network, as opposed to writing the disk (which must not be retried).</summary>

@@ -143,9 +143,7 @@ namespace Segmind.Client
                     throw new SegmindProtocolException($"The result of job '{id}' no longer carries its output.", status, id);
                 }
 
-                return partial.Commit(overwrite)
-                    ? new DownloadedOutput(destination, sink.Written, skipped: false)
-                    : new DownloadedOutput(destination, new FileInfo(destination).Length, skipped: true);
+                return PlaceOutput(partial, id, destination, sink.Written, overwrite);
             }
         }
     }

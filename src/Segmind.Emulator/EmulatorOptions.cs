@@ -39,12 +39,14 @@ public sealed class EmulatorOptions
     public int Workers { get; set; } = 4;
 
     /// <summary>Where <see cref="RetentionSeconds"/> is counted from: <see cref="RetentionStart.Submission"/> (Segmind's rule, the default) or completion.</summary>
+    [Description("Where RetentionSeconds counts from: Submission (Segmind's rule) or Completion.")]
     public RetentionStart RetentionFrom { get; set; } = RetentionStart.Submission;
 
     /// <summary>
     /// The endpoint groups <see cref="RequestsPerMinute"/> counts and refuses; null or empty means every API request
     /// (submit, status, result, sync, credits, upload), as Segmind's per-account budget does.
     /// </summary>
+    [Description("Endpoint groups RequestsPerMinute counts and refuses (Submit, Status, Result, Sync, Credits, Upload); unset means every API request.")]
     public List<EndpointGroup>? RateLimitedEndpoints { get; set; }
 
     [Description("Emulated seconds a job stays QUEUED before a worker may take it.")]
@@ -53,7 +55,7 @@ public sealed class EmulatorOptions
     [Description("Emulated seconds a job spends PROCESSING.")]
     public double ProcessingSeconds { get; set; } = 400;
 
-    [Description("Emulated seconds a finished job's result is kept; afterwards its id answers 404.")]
+    [Description("Emulated seconds a job's status and result are kept (see RetentionFrom); afterwards its id answers 404.")]
     public double RetentionSeconds { get; set; } = 3600;
 
     [Description("Real seconds per emulated second: 0.01 turns a 400 s job into 4 s.")]
@@ -63,6 +65,7 @@ public sealed class EmulatorOptions
     /// State 429 hints (<c>Retry-After</c>, <c>x-rate-limit-reset-at-utc</c>) in emulated time instead of real time,
     /// for a client that runs on the same scaled clock (a ScaledTimeProvider started at the emulator's emulated time).
     /// </summary>
+    [Description("State 429 hints (Retry-After, x-rate-limit-reset-at-utc) in emulated time, for a client on the same scaled clock.")]
     public bool HintsInEmulatedTime { get; set; }
 
     [Description("A prompt containing this text makes the job end FAILED after processing.")]

@@ -71,6 +71,30 @@ Describe 'A gallery of re-imported CSV files' {
         (Get-GalleryText -Path $page).Header | Should -Match '2026-12-01'
     }
 
+    It 'exports the times of Get-WanAnimateJob entries as ISO 8601 in <Writer>, read back in <Reader>' -ForEach @(
+        @{ Writer = 'de-DE'; Reader = 'en-US' }
+        @{ Writer = 'ja-JP'; Reader = 'de-DE' }
+    ) {
+        $ledger = Join-Path $TestDrive "ledger-$Writer.jsonl"
+        $csv = Join-Path $TestDrive "ledger-$Writer.csv"
+        $at = [DateTimeOffset]::UtcNow.AddMinutes(-30).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", [cultureinfo]::InvariantCulture)
+        Set-Content -LiteralPath $ledger -Encoding utf8NoBOM -Value ('{"v":1,"kind":"accepted","at":"' + $at + '","request_id":"r-iso","row":"hero","row_number":1,"status_url":"https://api.segmind.com/v2/requests/r-iso/status","response_url":"https://api.segmind.com/v2/requests/r-iso","submitted_at":"' + $at + '"}')
+        $before = $env:SEGMIND_LEDGER_PATH
+        try {
+            $env:SEGMIND_LEDGER_PATH = $ledger
+            Use-Culture $Writer { Get-WanAnimateJob | Export-Csv -Path $csv -NoTypeInformation }
+        }
+        finally {
+            $env:SEGMIND_LEDGER_PATH = $before
+        }
+
+        $row = Use-Culture $Reader { Import-Csv -Path $csv }
+        $row.SubmittedAt | Should -Match '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$'
+        $row.RecordedAt | Should -Be $row.SubmittedAt
+        ([DateTimeOffset] $row.SubmittedAt).UtcDateTime.ToString('yyyy-MM-dd HH:mm', [cultureinfo]::InvariantCulture) |
+            Should -Be ([DateTimeOffset]::Parse($at, [cultureinfo]::InvariantCulture).UtcDateTime.ToString('yyyy-MM-dd HH:mm', [cultureinfo]::InvariantCulture))
+    }
+
     It 'shows a row submitted in two runs as two jobs' {
         $page = Join-Path $TestDrive 'two-runs.html'
         @(

@@ -247,6 +247,34 @@ Describe 'Background work' {
     }
 }
 
+Describe 'A wrong key on a large -AsJob batch' {
+    It 'stops after the requests in flight and writes one error for <Command>' -ForEach @(
+        @{ Command = 'New-WanAnimateJob' }
+        @{ Command = 'Invoke-WanAnimate' }
+    ) {
+        $secret = 'not-the-emulator-key-5678'
+        $rows = 1..1000 | ForEach-Object { [pscustomobject] @{ InputVideo = "$BaseUri/samples/k$_.mp4"; ReferenceImage = "$BaseUri/samples/k.png"; Prompt = "Wrong key row $_" } }
+        $before = (Invoke-RestMethod -Uri "$BaseUri/_emulator/counters").total_requests
+
+        $job = $rows | & $Command -ApiKey $secret -AsJob
+        $job | Wait-Job -Timeout 300 | Out-Null
+        $state = $job.State
+        $results = @($job | Receive-Job -ErrorVariable jobErrors -ErrorAction SilentlyContinue)
+        $job | Remove-Job
+
+        # One error for the stop, naming the rows it held back; not one per row, and nothing sent after the refusal.
+        $state | Should -Be 'Failed'
+        $results | Should -HaveCount 0
+        $jobErrors | Should -HaveCount 1
+        $jobErrors[0].FullyQualifiedErrorId | Should -BeLike 'WanAnimate.Unauthorized*'
+        $jobErrors[0].ToString() | Should -Match 'nothing further was sent \(1000 row'
+        ($jobErrors | Out-String) | Should -Not -Match $secret
+        $sent = (Invoke-RestMethod -Uri "$BaseUri/_emulator/counters").total_requests - $before
+        $sent | Should -BeGreaterThan 0
+        $sent | Should -BeLessOrEqual 4
+    }
+}
+
 Describe 'Saving outputs' {
     It 'saves a single input to -OutFile' {
         $file = Join-Path $TestDrive 'single.mp4'

@@ -180,6 +180,24 @@ public sealed class GalleryRendererTests : IDisposable
     }
 
     [Fact]
+    public void A_ledger_entry_that_expired_counts_as_failed_and_says_why_it_has_no_video()
+    {
+        var expired = new GalleryItem { RowId = "late", RequestId = "r-9", Status = "expired", SubmittedAt = Now.AddHours(-2) };
+
+        Assert.Equal(GalleryOutcome.Failed, expired.Outcome);
+        Assert.Equal(1, GallerySummary.Of(new[] { expired }).Failed);
+        var (source, note) = GalleryRenderer.VideoSource(expired, Options());
+        Assert.Null(source);
+        Assert.Contains("Expired at Segmind", note, StringComparison.Ordinal);
+
+        // The row's earlier "queued" record gives way to the expiry, and a stale pending record does not undo it.
+        var row = new GalleryItem { RowId = "late", RequestId = "r-9", Status = "QUEUED" };
+        row.MergeFrom(expired);
+        row.MergeFrom(new GalleryItem { RowId = "late", RequestId = "r-9", Status = "pending" });
+        Assert.Equal("expired", row.Status);
+    }
+
+    [Fact]
     public void The_summary_counts_outcomes_and_adds_cost_and_durations()
     {
         var start = Now.AddMinutes(-30);

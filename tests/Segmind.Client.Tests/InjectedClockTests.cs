@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Xunit;
 
 namespace Segmind.Client.Tests;
@@ -70,6 +70,93 @@ public sealed class InjectedClockTests
         var status = await poll.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(JobState.Queued, status.Status);
         Assert.Equal(2, stub.Requests.Count);
+    }
+
+    [Fact]
+    public async Task AStalledDownloadIsCutOffAfterTheIdleTimeOnTheInjectedClock()
+    {
+        var bodyStarted = new TaskCompletionSource();
+        await using var stub = new StubServer(async (request, stream, ct) =>
+        {
+            // A tenth of the declared body, then nothing: only the idle watchdog can end this download.
+            await StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[100_000], 1_000_000, null, ct);
+            bodyStarted.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var gate = new RequestGate(new RequestGateOptions(), time);
+        using var client = new SegmindClient(new SegmindClientOptions
+        {
+            BaseUri = stub.BaseUri,
+            ApiKey = TestKeys.Key,
+            RequestGate = gate,
+            RequestTimeout = TimeSpan.FromMinutes(10),
+            Retry = new RetryOptions { MaxAttempts = 1 },
+            TimeProvider = time,
+        });
+        using var folder = new TempFolder();
+        var result = new JobResult("job-1", JobState.Completed, null, new Dictionary<string, object?>(), new Uri(stub.BaseUri, "outputs/v.mp4").AbsoluteUri, time.GetUtcNow());
+
+        var download = client.DownloadOutputAsync(result, folder.File("v.mp4"));
+        await bodyStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Nine emulated minutes without data are within the ten allowed: still downloading.
+        time.Advance(TimeSpan.FromMinutes(9));
+        await Task.Delay(100);
+        Assert.False(download.IsCompleted);
+
+        // Past ten emulated minutes of silence the watchdog ends it, in no real time (a real-clock timer would wait ten real minutes).
+        for (var i = 0; i < 30 && !download.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.Delay(20);
+        }
+
+        var error = await Assert.ThrowsAsync<SegmindServerException>(() => download.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("stalled", error.Message);
+        Assert.Single(stub.Requests);
+        Assert.Empty(Directory.GetFiles(folder.Path));
+    }
+
+    [Fact]
+    public async Task SettlingASubmitOnTheWireIsBoundedOnTheInjectedClock()
+    {
+        var onWire = new TaskCompletionSource();
+        await using var stub = new StubServer(async (request, stream, ct) =>
+        {
+            onWire.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var gate = new RequestGate(new RequestGateOptions(), time);
+        using var client = new SegmindClient(new SegmindClientOptions
+        {
+            BaseUri = stub.BaseUri,
+            ApiKey = TestKeys.Key,
+            RequestGate = gate,
+            RequestTimeout = TimeSpan.FromHours(1),
+            Retry = new RetryOptions { MaxAttempts = 1 },
+            TimeProvider = time,
+        });
+        using var submitter = new JournaledSubmitter(client, journal: null, ledger: null, throttleLimit: 1);
+        using var stop = new CancellationTokenSource();
+
+        var submitting = submitter.SubmitAsync(new SubmitRow(1, "settle-row", TestClientOptions.Request("settle")), stop.Token);
+        await onWire.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        stop.Cancel();
+
+        // The submit on the wire is never answered: settling gives up after its bound of emulated time, not real time.
+        var started = time.GetUtcNow();
+        var settling = Task.Run(() => submitter.Settle(TimeSpan.FromMinutes(5)));
+        for (var i = 0; i < 60 && !settling.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(30));
+            await Task.Delay(20);
+        }
+
+        Assert.False(await settling.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(time.GetUtcNow() - started >= TimeSpan.FromMinutes(5));
+        Assert.False(submitting.IsCompleted);
     }
 
     private static async Task WaitUntil(Func<bool> condition)

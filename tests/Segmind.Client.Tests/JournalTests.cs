@@ -340,6 +340,30 @@ public sealed class JournalTests : IDisposable
     }
 
     [Fact]
+    public async Task AJournalLockHeldTooLongIsGivenUpOnTheJournalsClock()
+    {
+        var path = NewPath();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var journal = BatchJournal.Open(path);
+        journal.TimeProvider = time;
+
+        // Another writer holds the lock and never lets go.
+        using var held = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var writing = Task.Run(() => journal.RecordNotSubmitted("locked-row", "Test", "never written"));
+
+        // The 30 s bound passes on the journal's clock, in no real time (a real-clock wait would take 30 real seconds).
+        for (var i = 0; i < 100 && !writing.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        var error = await Assert.ThrowsAsync<IOException>(() => writing.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("held by another writer", error.Message);
+        Assert.True(time.GetUtcNow() - time.Start >= TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public void TwoJournalsOnOneFileLikeTwoProcessesWriteTwoThousandIntactLines()
     {
         var path = NewPath();

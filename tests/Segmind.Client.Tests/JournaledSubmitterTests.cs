@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.Emulator;
 using Xunit;
 
@@ -195,6 +195,33 @@ public sealed class JournaledSubmitterTests : IClassFixture<EmulatorFixture>, ID
         Assert.DoesNotContain(entries, e => e.RequestId == "old-job");
         Assert.Equal(Enumerable.Range(0, 40).Select(i => "job-" + i).OrderBy(i => i), entries.Select(e => e.RequestId!).OrderBy(i => i));
         Assert.DoesNotContain(TestKeys.Key.Reveal(), File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void An_expired_job_stops_being_pending_but_a_save_or_a_later_completion_wins()
+    {
+        var ledger = new SubmitLedger(Path.Combine(_folder, "expiry-ledger.jsonl"));
+        foreach (var id in new[] { "open", "done", "saved", "back" })
+        {
+            ledger.RecordAccepted("row-" + id, 1, TestClientOptions.Request(), new SubmittedJob(id, "QUEUED", new Uri("http://127.0.0.1/s"), new Uri("http://127.0.0.1/r"), null, DateTimeOffset.UtcNow), null);
+        }
+
+        ledger.RecordOutcome("done", completed: true, error: null);
+        ledger.RecordOutcome("saved", completed: true, error: null);
+        ledger.RecordSaved("saved", "/videos/saved.mp4");
+        foreach (var id in new[] { "open", "done", "saved", "back", "never-accepted" })
+        {
+            ledger.RecordExpired(id);
+        }
+
+        ledger.RecordOutcome("back", completed: true, error: null);
+
+        var status = ledger.ReadEntries().ToDictionary(e => e.RequestId!, e => e.Status);
+        Assert.Equal(LedgerStatus.Expired, status["open"]);
+        Assert.Equal(LedgerStatus.Expired, status["done"]);
+        Assert.Equal(LedgerStatus.Saved, status["saved"]);
+        Assert.Equal(LedgerStatus.Completed, status["back"]);
+        Assert.False(status.ContainsKey("never-accepted"));
     }
 
     [Fact]

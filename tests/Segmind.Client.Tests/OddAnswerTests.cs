@@ -1,6 +1,6 @@
 using System.Text;
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Xunit;
 using JobState = Segmind.Client.JobState;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Xunit;
 using JobState = Segmind.Client.JobState;
 

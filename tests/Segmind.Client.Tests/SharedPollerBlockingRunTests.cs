@@ -1,5 +1,5 @@
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.Emulator;
 using Xunit;
 using JobState = Segmind.Client.JobState;

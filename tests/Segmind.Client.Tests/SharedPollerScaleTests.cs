@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.Emulator;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,5 +1,5 @@
 using Segmind.Client;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Xunit;
 
 namespace Segmind.Client.Tests;

@@ -109,4 +109,32 @@ public class StartupTests
         Assert.Contains("--urls", help, StringComparison.Ordinal);
         Assert.Contains("--allow-remote", help, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Every_option_is_described_in_the_help_and_named_in_the_README()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "Segmind.Emulator", "README.md"));
+        var options = typeof(EmulatorOptions).GetProperties().Where(p => p.Name is not ("Faults" or "Urls" or "AllowRemote"))
+            .Concat(typeof(FaultProfile).GetProperties());
+        foreach (var property in options)
+        {
+            var description = property.GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), inherit: false)
+                .Cast<System.ComponentModel.DescriptionAttribute>().SingleOrDefault()?.Description;
+            Assert.False(string.IsNullOrWhiteSpace(description), property.Name + " has no description for --help.");
+            Assert.True(readme.Contains("`" + property.Name, StringComparison.Ordinal), property.Name + " is not named in the emulator's README.");
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder != null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Segmind.PowerShell.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("The repository root (Segmind.PowerShell.sln) was not found above " + AppContext.BaseDirectory);
+    }
 }

@@ -26,6 +26,7 @@ public sealed class AccountsEmulatorFixture : EmulatorFixture
 public sealed class ErrorMappingTests : IClassFixture<AccountsEmulatorFixture>
 {
     private const string FastPoll = "-PollInterval '00:00:00.05'";
+    private const string ThousandRows = "$rows = 1..1000 | ForEach-Object { [pscustomobject]@{ InputVideo = 'https://media.example.com/in.mp4'; ReferenceImage = 'https://media.example.com/face.png'; Prompt = \"row $_\" } }";
     private const string Submit = "New-WanAnimateJob -InputVideo https://media.example.com/in.mp4 -ReferenceImage https://media.example.com/face.png";
 
     private readonly AccountsEmulatorFixture _emulator;
@@ -97,6 +98,50 @@ public sealed class ErrorMappingTests : IClassFixture<AccountsEmulatorFixture>
         Assert.StartsWith("WanAnimate.Unauthorized", error.FullyQualifiedErrorId);
         Assert.Contains("nothing further was sent", error.ToString());
         Assert.InRange(_emulator.Server.Counters.TotalRequests, 1, 4);
+    }
+
+    [Theory]
+    [InlineData("$rows | New-WanAnimateJob -AsJob")]
+    [InlineData("$rows | Invoke-WanAnimate -AsJob " + FastPoll)]
+    [InlineData("1..1000 | ForEach-Object { \"job-$_\" } | Wait-WanAnimateJob -AsJob " + FastPoll)]
+    public void A_wrong_key_on_a_thousand_rows_under_AsJob_is_one_error_after_the_requests_in_flight(string command)
+    {
+        using var session = _emulator.OpenSession(apiKey: "not-a-valid-key");
+
+        var result = session.Run(
+            ThousandRows + "\n$job = " + command + "\n$null = $job | Wait-Job -Timeout 300\n$job.JobStateInfo.State\nReceive-Job $job\n'after'");
+
+        // As on the pipeline: one error for the stop, naming how many rows it held back, not one per row.
+        Assert.Null(result.Terminating);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("WanAnimate.Unauthorized", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.AuthenticationError, error.CategoryInfo.Category);
+        Assert.Contains("nothing further was sent (1000 row(s)", error.ToString());
+        Assert.NotNull(error.TargetObject);
+        Assert.Equal(JobState.Failed, result.Output[0].BaseObject);
+        Assert.Equal("after", result.Output[^1].BaseObject);
+        Assert.InRange(_emulator.Server.Counters.TotalRequests, 1, 4);
+    }
+
+    [Fact]
+    public void Exhausted_credits_under_AsJob_stop_submitting_with_one_InsufficientCredits_error_giving_the_figures()
+    {
+        _emulator.Server.SetCredits(AccountsEmulatorFixture.PoorKey, 0);
+        using var session = _emulator.OpenSession(apiKey: AccountsEmulatorFixture.PoorKey);
+
+        var result = session.Run(
+            "$rows = 1..50 | ForEach-Object { [pscustomobject]@{ InputVideo = 'https://media.example.com/in.mp4'; ReferenceImage = 'https://media.example.com/face.png'; Prompt = \"poor $_\" } }\n"
+            + "$job = $rows | New-WanAnimateJob -AsJob\n$null = $job | Wait-Job -Timeout 300\n$job.JobStateInfo.State\nReceive-Job $job");
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("WanAnimate.InsufficientCredits", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.QuotaExceeded, error.CategoryInfo.Category);
+        Assert.Contains("balance is now 0 credits", error.ToString());
+        Assert.Contains("50 row(s) were not submitted", error.ToString());
+        Assert.IsType<PSObject>(error.TargetObject);
+        Assert.Equal(JobState.Failed, result.Output[0].BaseObject);
+        Assert.Equal(0, _emulator.Server.Counters.AcceptedSubmits);
+        Assert.InRange(_emulator.Server.Counters.Requests(EndpointGroup.Submit), 1, 4);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.Emulator;
 using Segmind.WanAnimate.Tests.Support;
 

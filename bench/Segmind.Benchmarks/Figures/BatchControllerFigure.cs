@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Segmind.Benchmarks.Infrastructure;
+using Segmind.Benchmarks.Harness;
 using Segmind.Client;
 using Segmind.Emulator;
 

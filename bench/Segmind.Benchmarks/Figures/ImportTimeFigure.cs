@@ -1,4 +1,4 @@
-using Segmind.Benchmarks.Infrastructure;
+using Segmind.Benchmarks.Harness;
 using Segmind.Benchmarks.Probes;
 
 namespace Segmind.Benchmarks.Figures;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Segmind.Benchmarks.Infrastructure;
+using Segmind.Benchmarks.Harness;
 using Segmind.Benchmarks.Probes;
 using Segmind.Client;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
-using Segmind.Benchmarks.Infrastructure;
+using Segmind.Benchmarks.Harness;
 using Segmind.Client;
 using Segmind.Emulator;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
-using Segmind.Benchmarks.Infrastructure;
+using Segmind.Benchmarks.Harness;
 
 namespace Segmind.Benchmarks.Probes;
 

@@ -69,6 +69,8 @@ namespace Segmind.Client.Gallery
                     return GalleryOutcome.Completed;
                 case "FAILED":
                 case "ERROR":
+                case "EXPIRED":
+                    // Expired (a ledger entry Segmind answered 404 for): no video will come, as for a failure.
                     return GalleryOutcome.Failed;
                 case "QUEUED":
                 case "PROCESSING":

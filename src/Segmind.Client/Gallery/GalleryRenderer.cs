@@ -15,7 +15,7 @@ namespace Segmind.Client.Gallery
 
         public string Title { get; set; } = "Wan Animate batch";
 
-        /// <summary>"Now", to tell whether a remote output has expired.</summary>
+        /// <summary>"Now", to tell whether a remote output has expired: wall time, as the journal's record times are.</summary>
         public DateTimeOffset Now { get; set; } = DateTimeOffset.UtcNow;
 
         /// <summary>How long Segmind keeps a result, counted from submission (from completion when the submit time is unknown).</summary>
@@ -292,6 +292,7 @@ namespace Segmind.Client.Gallery
             return item.Outcome switch
             {
                 GalleryOutcome.Completed => (null, string.IsNullOrEmpty(item.Output) ? "Completed, not saved." : "Completed (base64 output), not saved."),
+                GalleryOutcome.Failed when IsExpired(item) => (null, "Expired at Segmind before it was saved: no video."),
                 GalleryOutcome.Failed => (null, "Failed: no video."),
                 GalleryOutcome.Pending => (null, "Not finished yet."),
                 _ => (null, "No job."),
@@ -338,6 +339,9 @@ namespace Segmind.Client.Gallery
                 html.Append(" data-").Append(name).Append("=\"").Append(value.Value.ToString("R", Invariant)).Append('"');
             }
         }
+
+        private static bool IsExpired(GalleryItem item) =>
+            string.Equals(item.Status?.Trim(), "expired", StringComparison.OrdinalIgnoreCase);
 
         private static string StatusText(GalleryItem item) =>
             string.IsNullOrWhiteSpace(item.Status) ? "UNKNOWN" : item.Status.Trim().ToUpperInvariant();

@@ -125,7 +125,7 @@ namespace Segmind.Client.Http
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             using (ClockDeadline.CancelAfter(deadline, call.Timeout, call.Time))
             {
-                // Tracing (status or failure, time from send to headers); the key header is never part of it.
+                // Tracing (status or failure, real time from send to headers); the key header is never part of it.
                 var sent = exchanged == null ? null : System.Diagnostics.Stopwatch.StartNew();
                 try
                 {

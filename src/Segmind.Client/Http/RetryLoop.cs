@@ -11,6 +11,7 @@ namespace Segmind.Client.Http
     /// </summary>
     internal sealed class RetryLoop
     {
+        // The real-time defaults are only for a loop built without a delay and a clock (tests); the client passes its own.
         private static readonly Stopwatch Monotonic = Stopwatch.StartNew();
 
         private readonly Func<RetryOptions> _options;

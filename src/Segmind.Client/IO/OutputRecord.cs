@@ -56,30 +56,64 @@ namespace Segmind.Client.IO
             return ExistingOutput.Same;
         }
 
-        /// <summary>Records the file just renamed into place as the output of <paramref name="requestId"/>.</summary>
-        public static void Write(string destination, string requestId, long length)
+        /// <summary>
+        /// Records <paramref name="sha256"/> and <paramref name="length"/> as the output of <paramref name="requestId"/> at
+        /// <paramref name="destination"/>. Written before the video is renamed into place, so a video is never there
+        /// without its record: another run saving the same job at the same moment finds both, or neither.
+        /// </summary>
+        public static void Write(string destination, string requestId, long length, string sha256)
         {
-            var hash = HashOf(destination);
             var json = "{\"requestId\":" + JsonSerializer.Serialize(requestId) + ",\"length\":" + length.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                + ",\"sha256\":\"" + hash + "\"}";
+                + ",\"sha256\":\"" + sha256 + "\"}";
 
             // Through a temporary name, like the video: a half-written record would misjudge the file later.
             var temporary = PathFor(destination) + "." + Path.GetFileNameWithoutExtension(Path.GetRandomFileName()) + ".partial";
             File.WriteAllText(temporary, json, new UTF8Encoding(false));
-            if (File.Exists(PathFor(destination)))
+            try
             {
-                File.Replace(temporary, PathFor(destination), destinationBackupFileName: null, ignoreMetadataErrors: true);
+                MoveOver(temporary, PathFor(destination));
             }
-            else
+            catch
             {
-                File.Move(temporary, PathFor(destination));
+                TryDelete(temporary);
+                throw;
             }
         }
 
-        private static string HashOf(string path)
+        /// <summary>
+        /// Renames <paramref name="source"/> onto <paramref name="destination"/>, replacing a file there. netstandard2.0 has no
+        /// File.Move(overwrite) and File.Replace needs an existing destination, so a file that another run adds or
+        /// removes between the check and the rename is met by trying again with the other call.
+        /// </summary>
+        public static void MoveOver(string source, string destination)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    if (File.Exists(destination))
+                    {
+                        File.Replace(source, destination, destinationBackupFileName: null, ignoreMetadataErrors: true);
+                    }
+                    else
+                    {
+                        File.Move(source, destination);
+                    }
+
+                    return;
+                }
+                catch (IOException) when (attempt < 5 && File.Exists(source))
+                {
+                    // The destination appeared (Move) or vanished (Replace) meanwhile.
+                }
+            }
+        }
+
+        /// <summary>The SHA-256 of a file as lower-case hex. Shared for delete, so a reader never blocks another run's atomic replace.</summary>
+        public static string HashOf(string path)
         {
             using var sha = SHA256.Create();
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 81920, FileOptions.SequentialScan);
             var hash = sha.ComputeHash(stream);
             var builder = new StringBuilder(hash.Length * 2);
             foreach (var b in hash)
@@ -88,6 +122,17 @@ namespace Segmind.Client.IO
             }
 
             return builder.ToString();
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+            }
         }
     }
 

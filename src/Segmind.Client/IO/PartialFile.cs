@@ -56,6 +56,35 @@ namespace Segmind.Client.IO
             return true;
         }
 
+        /// <summary>
+        /// Closes the file, writes the output record of <paramref name="requestId"/> for these bytes (length, SHA-256) beside
+        /// the destination, and only then renames the file into place, so the destination never holds this video without
+        /// its record. A file found there by then is this job's output saved by another run at the same moment when the
+        /// record verifies it: it is kept (<see cref="PlacedOutput.KeptExisting"/>). Otherwise it is replaced when it is a
+        /// damaged copy of this job's output or <paramref name="overwrite"/> allows it, and refused when it is unrelated.
+        /// </summary>
+        public PlacedOutput CommitOutput(string requestId, bool overwrite)
+        {
+            Stream.Flush(flushToDisk: true);
+            Stream.Dispose();
+            var length = new FileInfo(TempPath).Length;
+            OutputRecord.Write(_destination, requestId, length, OutputRecord.HashOf(TempPath));
+            if (!overwrite && File.Exists(_destination))
+            {
+                switch (OutputRecord.Check(_destination, requestId))
+                {
+                    case ExistingOutput.Same:
+                        return PlacedOutput.KeptExisting;
+                    case ExistingOutput.Unrelated:
+                        return PlacedOutput.Refused;
+                }
+            }
+
+            OutputRecord.MoveOver(TempPath, _destination);
+            _committed = true;
+            return PlacedOutput.Placed;
+        }
+
         public void Dispose()
         {
             if (_committed)
@@ -82,5 +111,18 @@ namespace Segmind.Client.IO
             {
             }
         }
+    }
+
+    /// <summary>What <see cref="PartialFile.CommitOutput"/> did with the destination.</summary>
+    internal enum PlacedOutput
+    {
+        /// <summary>The new file is in place.</summary>
+        Placed,
+
+        /// <summary>This job's verified output was already there (saved by another run); the new copy was dropped.</summary>
+        KeptExisting,
+
+        /// <summary>An unrelated file appeared there meanwhile and was left as it is; the new copy was dropped.</summary>
+        Refused,
     }
 }

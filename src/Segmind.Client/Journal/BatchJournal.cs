@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Threading;
 
 namespace Segmind.Client
 {
@@ -84,6 +85,7 @@ namespace Segmind.Client
         private FileStream? _stream;
         private long _readOffset;
         private int _lockDepth;
+        private TimeProvider _time = TimeProvider.System;
 
         private BatchJournal(string path, bool shareProcessLock)
         {
@@ -105,6 +107,16 @@ namespace Segmind.Client
 
         /// <summary>The journal file's full path, or the journal table's address.</summary>
         public string Path { get; }
+
+        /// <summary>
+        /// The clock the file lock's retry pauses and its 30-second bound run on: the real clock unless set. Give it the
+        /// client's <see cref="SegmindClientOptions.TimeProvider"/> when the whole run is on a scaled or a test clock.
+        /// </summary>
+        public TimeProvider TimeProvider
+        {
+            get => Volatile.Read(ref _time);
+            set => Volatile.Write(ref _time, value ?? TimeProvider.System);
+        }
 
         /// <summary>True when <paramref name="pathOrAddress"/> names a journal table (an http or https address) rather than a file.</summary>
         public static bool IsTableAddress(string? pathOrAddress) => TableStorage.TableAddress.IsTableAddress(pathOrAddress);
@@ -401,7 +413,7 @@ namespace Segmind.Client
                     throw new ObjectDisposedException(nameof(BatchJournal));
                 }
 
-                using (JournalFileLock.Acquire(_lockPath, LockTimeout))
+                using (JournalFileLock.Acquire(_lockPath, LockTimeout, TimeProvider))
                 {
                     _lockDepth++;
                     try
@@ -688,6 +700,7 @@ namespace Segmind.Client
                     writer.WriteStartObject();
                     writer.WriteNumber("v", FormatVersion);
                     writer.WriteString("kind", kind);
+                    // Wall time: records are read by people and by other runs, each on its own clock.
                     writer.WriteString("at", Timestamp(DateTimeOffset.UtcNow));
                     if (rowId != null)
                     {
@@ -725,7 +738,7 @@ namespace Segmind.Client
             lock (_writeLock)
             {
                 var stream = _stream ?? throw new ObjectDisposedException(nameof(BatchJournal));
-                using (_lockDepth > 0 ? null : JournalFileLock.Acquire(_lockPath, LockTimeout))
+                using (_lockDepth > 0 ? null : JournalFileLock.Acquire(_lockPath, LockTimeout, TimeProvider))
                 {
                     // Another process may have appended since: find the end now, under the lock.
                     var end = stream.Seek(0, SeekOrigin.End);

@@ -18,10 +18,14 @@ namespace Segmind.Client
             _stream = stream;
         }
 
-        public static JournalFileLock Acquire(string lockPath, TimeSpan timeout)
+        /// <summary>
+        /// Takes the lock, retrying while another writer holds it for up to <paramref name="timeout"/>; the pauses and
+        /// the bound run on <paramref name="time"/>.
+        /// </summary>
+        public static JournalFileLock Acquire(string lockPath, TimeSpan timeout, TimeProvider time)
         {
             var random = new Random(Environment.TickCount ^ Thread.CurrentThread.ManagedThreadId);
-            var started = DateTime.UtcNow;
+            var started = time.GetTimestamp();
             while (true)
             {
                 try
@@ -31,14 +35,30 @@ namespace Segmind.Client
                 }
                 catch (IOException) when (File.Exists(lockPath) || Directory.Exists(Path.GetDirectoryName(lockPath)))
                 {
-                    // Held by another writer: an append takes a millisecond or two, so a short randomized sleep is enough.
-                    if (DateTime.UtcNow - started > timeout)
+                    // Held by another writer: an append takes a millisecond or two, so a short randomized pause is enough.
+                    if (time.GetElapsedTime(started) > timeout)
                     {
                         throw new IOException("The journal lock '" + lockPath + "' has been held by another writer for more than " + timeout.TotalSeconds + " s. If no other run is using this journal, try again.");
                     }
 
-                    Thread.Sleep(random.Next(3));
+                    Pause(time, random.Next(3));
                 }
+            }
+        }
+
+        private static void Pause(TimeProvider time, int milliseconds)
+        {
+            if (ReferenceEquals(time, TimeProvider.System))
+            {
+                Thread.Sleep(milliseconds);
+                return;
+            }
+
+            // Another clock (scaled, or a test's) decides when the pause is over.
+            using (var woken = new ManualResetEventSlim(false))
+            using (time.CreateTimer(state => ((ManualResetEventSlim)state!).Set(), woken, TimeSpan.FromMilliseconds(Math.Max(1, milliseconds)), Timeout.InfiniteTimeSpan))
+            {
+                woken.Wait();
             }
         }
 

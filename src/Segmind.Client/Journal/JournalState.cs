@@ -140,6 +140,7 @@ namespace Segmind.Client
         /// </summary>
         public bool MaySubmit => Phase == JournalRowPhase.NotSubmitted
             || Phase == JournalRowPhase.Released
+            // Wall time: a claim's owner is judged by its process start time, which no batch clock knows.
             || (Phase == JournalRowPhase.Claimed && Claim?.IsHeldByLiveOwner(DateTimeOffset.UtcNow) != true);
 
         /// <summary>True when a job exists and has not ended yet: wait for it instead of submitting.</summary>

@@ -15,6 +15,12 @@ namespace Segmind.Client
 
         /// <summary>Sent, and the answer was lost: a job may exist without a known request id.</summary>
         Unknown,
+
+        /// <summary>
+        /// Segmind answered 404 for an accepted job before its output was saved: its result expired (kept for an hour
+        /// after submission), so there is nothing left to wait for or save.
+        /// </summary>
+        Expired,
     }
 
     /// <summary>One submit recorded in the per-user ledger, with the latest outcome seen for it.</summary>

@@ -31,6 +31,10 @@ namespace Segmind.Client
         private static readonly ConcurrentDictionary<string, object> ProcessLocks = new ConcurrentDictionary<string, object>(StringComparer.Ordinal);
         private static readonly ConcurrentDictionary<string, byte> Pruned = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
 
+        // The per-user ledger is shared by every run of the user, whatever clock each batch runs on, and its entries are
+        // pruned by age: its times and lock waits are wall time.
+        private static readonly TimeProvider LedgerClock = TimeProvider.System;
+
         private readonly object _lock;
         private readonly Func<DateTimeOffset> _now;
 
@@ -48,7 +52,7 @@ namespace Segmind.Client
 
             Path = System.IO.Path.GetFullPath(path);
             _lock = ProcessLocks.GetOrAdd(Path, _ => new object());
-            _now = now ?? (() => DateTimeOffset.UtcNow);
+            _now = now ?? (() => LedgerClock.GetUtcNow());
         }
 
         public string Path { get; }
@@ -111,6 +115,15 @@ namespace Segmind.Client
             Append("saved", requestId, writer => writer.WriteString("path", path));
         }
 
+        /// <summary>
+        /// Segmind no longer knows the job (404 on its status or result): its result expired. Shown as expired unless
+        /// its output was already saved; a later completion or save (a 404 that was wrong) takes precedence again.
+        /// </summary>
+        public void RecordExpired(string requestId)
+        {
+            Append("expired", requestId, writer => { });
+        }
+
         /// <summary>Every submit in the ledger, oldest first, each with the latest outcome recorded for it.</summary>
         public IReadOnlyList<LedgerEntry> ReadEntries()
         {
@@ -143,6 +156,16 @@ namespace Segmind.Client
                         unknown.RequestId = requestId;
                         unknown.Error = JournalJson.GetString(record, "error");
                         entries.Add(unknown);
+                        break;
+                    case "expired":
+                        if (requestId != null && byRequest.TryGetValue(requestId, out var gone)
+                            && (gone.Status == LedgerStatus.Pending || gone.Status == LedgerStatus.Completed))
+                        {
+                            // A saved output is on disk and a failure says more than a 404: only open jobs expire.
+                            gone.Status = LedgerStatus.Expired;
+                            gone.UpdatedAt = at;
+                        }
+
                         break;
                     case "completed":
                     case "failed":
@@ -293,7 +316,7 @@ namespace Segmind.Client
             PruneOnce();
             lock (_lock)
             {
-                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout))
+                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 using (var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
                 {
                     // A line torn by a crash gets its own line end first; otherwise the reserved newline is skipped.
@@ -329,7 +352,7 @@ namespace Segmind.Client
 
             lock (_lock)
             {
-                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout))
+                using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 {
                     var kept = new StringBuilder();
                     foreach (var line in File.ReadAllText(Path, Encoding.UTF8).Split('\n'))

@@ -38,6 +38,12 @@ namespace Segmind.Client
         {
             _client = client ?? throw new ArgumentNullException(nameof(client));
             Journal = journal;
+            if (journal != null && ReferenceEquals(journal.TimeProvider, TimeProvider.System))
+            {
+                // The journal's lock waits keep the batch's clock (scaled or a test's), unless it was given one of its own.
+                journal.TimeProvider = client.Time;
+            }
+
             _ledger = ledger;
             var limit = Math.Max(1, throttleLimit);
             _throttle = new SemaphoreSlim(limit, limit);
@@ -118,6 +124,7 @@ namespace Segmind.Client
             }
 
             // A submit another live run has on the wire is that run's to finish, not unknown.
+            // Wall time, as in JournalRow.MaySubmit: claims are judged by process start times.
             var heldByLiveOwner = row.Claim?.IsHeldByLiveOwner(DateTimeOffset.UtcNow) == true;
             switch (row.Phase)
             {
@@ -187,18 +194,33 @@ namespace Segmind.Client
         /// </summary>
         public bool Settle(TimeSpan bound)
         {
-            var deadline = DateTime.UtcNow + bound;
-            lock (_lock)
+            // The bound runs on the client's clock, like the request timeout it is derived from.
+            var timedOut = false;
+            using (var timer = new ClockTimer(_client.Time, () =>
             {
-                while (_committed > 0)
+                lock (_lock)
                 {
-                    var left = deadline - DateTime.UtcNow;
-                    if (left <= TimeSpan.Zero)
+                    timedOut = true;
+                    Monitor.PulseAll(_lock);
+                }
+            }))
+            {
+                lock (_lock)
+                {
+                    if (_committed > 0 && bound != Timeout.InfiniteTimeSpan)
                     {
-                        return false;
+                        timer.Schedule(bound);
                     }
 
-                    Monitor.Wait(_lock, left);
+                    while (_committed > 0)
+                    {
+                        if (timedOut)
+                        {
+                            return false;
+                        }
+
+                        Monitor.Wait(_lock);
+                    }
                 }
             }
 

@@ -145,7 +145,8 @@ namespace Segmind.Client.TableStorage
                     }
                     catch (TransactionConflictException) when (attempt < MaxTransactionAttempts)
                     {
-                        // Another writer changed a row this body read: decide again on what is there now.
+                        // Another writer changed a row this body read: decide again on what is there now (after a
+                        // wall-time jitter: the other writer is another process on the real table).
                         Thread.Sleep(_jitter.Next(5, 50 * Math.Min(attempt, 10)));
                     }
                     catch (TransactionConflictException)

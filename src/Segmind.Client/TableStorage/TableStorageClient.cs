@@ -18,7 +18,8 @@ namespace Segmind.Client.TableStorage
     /// <remarks>
     /// Reads and writes are repeated on transport failures, 408, 429 and 5xx (bounded). A repeated insert or
     /// replace whose first attempt did land comes back as a conflict; callers tell their own write from another's
-    /// by a value they wrote (the journal writes a unique write id). No message carries the credential.
+    /// by a value they wrote (the journal writes a unique write id). No message carries the credential. Its times are
+    /// wall time, not a batch's clock: requests are signed with the date, and leases are judged on the service's clock.
     /// </remarks>
     internal sealed class TableStorageClient
     {

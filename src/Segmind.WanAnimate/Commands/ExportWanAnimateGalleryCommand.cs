@@ -10,7 +10,10 @@ using System.Security;
 using Segmind.Client;
 using Segmind.Client.Gallery;
 using Segmind.Client.TableStorage;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Commands
 {

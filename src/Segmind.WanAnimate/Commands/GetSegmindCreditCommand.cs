@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Commands
 {

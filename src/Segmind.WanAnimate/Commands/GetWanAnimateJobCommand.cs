@@ -4,7 +4,9 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Commands
 {
@@ -24,7 +26,7 @@ namespace Segmind.WanAnimate.Commands
 
         /// <summary>Only submits in these states.</summary>
         [Parameter]
-        [ValidateSet("pending", "completed", "failed", "saved", "unknown")]
+        [ValidateSet("pending", "completed", "failed", "saved", "unknown", "expired")]
         public string[]? Status { get; set; }
 
         /// <summary>Only the newest N of the submits that match.</summary>
@@ -93,8 +95,8 @@ namespace Segmind.WanAnimate.Commands
         {
             RequestId = entry.RequestId ?? string.Empty,
             Status = Name(entry.Status),
-            SubmittedAt = entry.SubmittedAt,
-            RecordedAt = entry.RecordedAt,
+            SubmittedAt = IsoTimestamp.Of(entry.SubmittedAt),
+            RecordedAt = IsoTimestamp.Of(entry.RecordedAt),
             RowId = entry.RowId,
             Row = entry.Row,
             InputVideo = entry.Inputs.InputVideo,

@@ -1,7 +1,11 @@
 using System;
 using System.Management.Automation;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Commands
 {
@@ -64,6 +68,11 @@ namespace Segmind.WanAnimate.Commands
                     }
                     catch (SegmindException ex)
                     {
+                        if (ex is SegmindNotFoundException)
+                        {
+                            LedgerAccess.RecordExpired(sink, reference.RequestId);
+                        }
+
                         sink.WriteError(ErrorMapper.ToErrorRecord(ex, target));
                     }
                 });

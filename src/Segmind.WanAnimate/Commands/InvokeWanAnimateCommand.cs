@@ -5,7 +5,11 @@ using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
 using Segmind.WanAnimate.Submitting;
 
 namespace Segmind.WanAnimate.Commands
@@ -241,6 +245,11 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (SegmindException ex)
                 {
+                    if (ex is SegmindNotFoundException)
+                    {
+                        LedgerAccess.RecordExpired(sink, known.RequestId ?? string.Empty);
+                    }
+
                     sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
                     return;
                 }

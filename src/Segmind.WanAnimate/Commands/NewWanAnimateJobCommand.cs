@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using System.Threading.Tasks;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Pipeline;
 using Segmind.WanAnimate.Submitting;
 
 namespace Segmind.WanAnimate.Commands

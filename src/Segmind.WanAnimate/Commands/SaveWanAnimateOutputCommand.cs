@@ -5,8 +5,14 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
+using System.Threading.Tasks;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Binding;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Output;
+using Segmind.WanAnimate.Pipeline;
+using Segmind.WanAnimate.Submitting;
 using JobState = Segmind.Client.JobState;
 
 namespace Segmind.WanAnimate.Commands
@@ -29,6 +35,7 @@ namespace Segmind.WanAnimate.Commands
         private const int ConcurrentDownloads = 4;
 
         private SemaphoreSlim _downloads = new SemaphoreSlim(ConcurrentDownloads, ConcurrentDownloads);
+        private RecordedRows? _recorded;
         private readonly OutputNames _names = new OutputNames();
         private int _inputs;
 
@@ -116,6 +123,9 @@ namespace Segmind.WanAnimate.Commands
 
         protected override bool RunAsJob => AsJob.IsPresent;
 
+        /// <summary>The journal's and the ledger's rows, read once when an input first needs them.</summary>
+        private RecordedRows Recorded => _recorded ??= new RecordedRows(Journal);
+
         internal override string? JournalPathArgument => JournalPath;
 
         internal override SecureString? JournalCredentialArgument => JournalCredential;
@@ -178,7 +188,10 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
+            // Only a request id (or an object without its row): the journal or the ledger may know the row it was for.
             var named = JobInputs.FromPipelineObject(pipedObject);
+            var recorded = named?.RowId == null ? Recorded.Find(requestId!.Trim()) : null;
+            named = RecordedRows.Fill(named, recorded);
             string destination;
             try
             {
@@ -212,9 +225,13 @@ namespace Segmind.WanAnimate.Commands
             var responseUrl = JobAddress.Parse(piped?.ResponseUrl ?? PipedText(pipedObject, "ResponseUrl", "response_url") ?? ResponseUrl);
             var overwrite = Force.IsPresent;
             var known = piped == null ? null : Clone(piped);
+            if (known != null && recorded != null)
+            {
+                RecordedRows.Fill(JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), recorded)!.ApplyTo(known);
+            }
 
-            // A job or an exported CSV row: what it knows (row, inputs, submit time) goes into the result.
-            var rowInputs = piped == null ? JobInputs.FromPipelineObject(pipedObject) : null;
+            // A job or an exported CSV row: what it knows (row, inputs, submit time), and what was recorded for it, goes into the result.
+            var rowInputs = piped == null ? named : null;
             var journal = Journal;
             Dispatch(async (sink, cancellation) =>
             {
@@ -230,7 +247,7 @@ namespace Segmind.WanAnimate.Commands
                     }
                     else
                     {
-                        result = await Client.GetResultAsync(new JobReference(id, null, responseUrl), cancellation).ConfigureAwait(false);
+                        result = await FetchResultAsync(new JobReference(id, null, responseUrl), sink, cancellation).ConfigureAwait(false);
                         output = ModelFactory.ToResult(result, known == null ? rowInputs : JobInputs.FromPipelineObject(PSObject.AsPSObject(known)), responseUrl?.AbsoluteUri, completionSeen: false);
                     }
 
@@ -252,7 +269,7 @@ namespace Segmind.WanAnimate.Commands
                     }
 
                     output.OutputFile = saved.Path;
-                    Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
+                    LedgerAccess.RecordSaved(sink, id, saved.Path);
                     if (journal != null)
                     {
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(null, id, saved.Path, saved.Length), "job " + id + " was saved");
@@ -345,7 +362,7 @@ namespace Segmind.WanAnimate.Commands
                     try
                     {
                         // Output URLs may be short-lived: fetch the result again rather than trust a recorded one.
-                        var result = await Client.GetResultAsync(reference, cancellation).ConfigureAwait(false);
+                        var result = await FetchResultAsync(reference, sink, cancellation).ConfigureAwait(false);
                         if (!IsSavable(result, id, sink))
                         {
                             return;
@@ -353,7 +370,7 @@ namespace Segmind.WanAnimate.Commands
 
                         System.IO.Directory.CreateDirectory(directory);
                         var saved = await Client.DownloadOutputAsync(result, destination, overwrite, cancellation).ConfigureAwait(false);
-                        Submitting.LedgerAccess.RecordSaved(sink, id, saved.Path);
+                        LedgerAccess.RecordSaved(sink, id, saved.Path);
                         JournalAccess.RecordAfter(sink, () => journal.RecordSaved(rowId, id, saved.Path, saved.Length), "job " + id + " was saved");
                         var output = ModelFactory.ToResult(result, new JobInputs { RowId = rowId, SubmittedAt = row.SubmittedAt }, reference.ResponseUrl?.AbsoluteUri, completionSeen: false);
                         output.OutputFile = saved.Path;
@@ -368,6 +385,20 @@ namespace Segmind.WanAnimate.Commands
                         _downloads.Release();
                     }
                 });
+            }
+        }
+
+        /// <summary>The job's result; a 404 (the result expired, or the id is unknown) is also recorded in the ledger.</summary>
+        private async Task<JobResult> FetchResultAsync(JobReference reference, IOperationSink sink, CancellationToken cancellation)
+        {
+            try
+            {
+                return await Client.GetResultAsync(reference, cancellation).ConfigureAwait(false);
+            }
+            catch (SegmindNotFoundException)
+            {
+                LedgerAccess.RecordExpired(sink, reference.RequestId);
+                throw;
             }
         }
 

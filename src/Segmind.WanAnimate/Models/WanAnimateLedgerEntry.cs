@@ -1,5 +1,3 @@
-using System;
-
 namespace Segmind.WanAnimate
 {
     /// <summary>
@@ -15,10 +13,11 @@ namespace Segmind.WanAnimate
         /// <summary>pending, completed, failed, saved or unknown.</summary>
         public string Status { get; set; } = string.Empty;
 
-        public DateTimeOffset? SubmittedAt { get; set; }
+        /// <summary>When Segmind accepted the job (ISO 8601, UTC, as on jobs and results: Export-Csv keeps it in any culture).</summary>
+        public string? SubmittedAt { get; set; }
 
-        /// <summary>When the ledger recorded the submit.</summary>
-        public DateTimeOffset RecordedAt { get; set; }
+        /// <summary>When the ledger recorded the submit (ISO 8601, UTC).</summary>
+        public string RecordedAt { get; set; } = string.Empty;
 
         /// <summary>The row's identity: its explicit Id, else a stable hash of its inputs.</summary>
         public string RowId { get; set; } = string.Empty;

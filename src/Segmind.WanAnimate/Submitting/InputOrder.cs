@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Submitting
 {

@@ -4,7 +4,9 @@ using System.Globalization;
 using System.IO;
 using System.Management.Automation;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Errors;
+using Segmind.WanAnimate.Journal;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Submitting
 {

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Threading;
 using Segmind.Client;
-using Segmind.WanAnimate.Infrastructure;
+using Segmind.WanAnimate.Pipeline;
 
 namespace Segmind.WanAnimate.Submitting
 {
@@ -21,15 +21,20 @@ namespace Segmind.WanAnimate.Submitting
 
         private readonly JournaledSubmitter _submitter;
         private readonly Func<RequestGateStatus?> _gate;
+        private readonly TimeProvider _time;
+
+        // The redraw limit is for the person watching: wall time.
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly object _lock = new object();
         private long _lastPost = long.MinValue;
         private int _shown;
 
-        public SubmitProgressBar(JournaledSubmitter submitter, Func<RequestGateStatus?> gate)
+        /// <summary>A bar for <paramref name="submitter"/>'s rows; <paramref name="gate"/> reads the account's gate, whose pause is on <paramref name="time"/> (the client's clock).</summary>
+        public SubmitProgressBar(JournaledSubmitter submitter, Func<RequestGateStatus?> gate, TimeProvider time)
         {
             _submitter = submitter;
             _gate = gate;
+            _time = time;
         }
 
         /// <summary>Shows the current counts (at most four times a second, unless <paramref name="force"/>).</summary>
@@ -95,7 +100,7 @@ namespace Segmind.WanAnimate.Submitting
             if (gate != null)
             {
                 text += "; rate " + (gate.EffectiveRequestsPerMinute is double rate ? rate.ToString("0.#", culture) + " requests/min" : "unlimited");
-                if (gate.PausedUntil is DateTimeOffset until && until > DateTimeOffset.UtcNow)
+                if (gate.PausedUntil is DateTimeOffset until && until > _time.GetUtcNow())
                 {
                     text += ", paused after a 429 until " + until.ToString("HH:mm:ss'Z'", culture);
                 }

@@ -1,4 +1,4 @@
-using Segmind.Client.Tests.Infrastructure;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.Client.TableStorage;
 using Xunit;
 
