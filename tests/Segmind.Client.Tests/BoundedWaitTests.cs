@@ -12,36 +12,14 @@ namespace Segmind.Client.Tests;
 /// a minimum throughput and a total deadline besides the idle timer, a wait's timeout covers a status request still
 /// in flight, and whatever was half written is removed.
 /// </summary>
-public sealed class BoundedWaitTests : IAsyncLifetime
+public sealed class BoundedWaitTests : StubServerTest
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
-    private readonly RecordingGate _gate = new();
-    private StubServer _stub = null!;
-
-    public Task InitializeAsync()
-    {
-        TestKeys.Watch();
-        _stub = StubServer.Answering(500, "{}");
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _stub.DisposeAsync();
-        TestKeys.AssertNoLeak();
-    }
-
-    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null)
-    {
-        var options = TestClientOptions.For(_stub.BaseUri, _gate);
-        options.Retry.MaxAttempts = 1;
-        adjust?.Invoke(options);
-        return new SegmindClient(options);
-    }
+    protected override void Configure(SegmindClientOptions options) => options.Retry.MaxAttempts = 1;
 
     private JobResult Output(string path = "outputs/x.mp4") =>
-        new("job-1", JobState.Completed, null, new Dictionary<string, object?>(), _stub.BaseUri + path, DateTimeOffset.UtcNow);
+        new("job-1", JobState.Completed, null, new Dictionary<string, object?>(), Stub.BaseUri + path, DateTimeOffset.UtcNow);
 
     /// <summary>Announces <paramref name="declared"/> bytes (null: none), then sends one byte every <paramref name="every"/> until the client hangs up.</summary>
     private static async Task DripAsync(NetworkStream stream, long? declared, TimeSpan every, string contentType, CancellationToken ct)
@@ -64,7 +42,7 @@ public sealed class BoundedWaitTests : IAsyncLifetime
     [Fact]
     public async Task ADownloadThatDripsFailsOnItsMinimumThroughputAndLeavesNoFile()
     {
-        _stub.Handler = (_, stream, ct) => DripAsync(stream, 10_000_000, TimeSpan.FromMilliseconds(50), "video/mp4", ct);
+        Stub.Handler = (_, stream, ct) => DripAsync(stream, 10_000_000, TimeSpan.FromMilliseconds(50), "video/mp4", ct);
         using var client = Client(options =>
         {
             options.RequestTimeout = TimeSpan.FromSeconds(1);
@@ -82,7 +60,7 @@ public sealed class BoundedWaitTests : IAsyncLifetime
     [Fact]
     public async Task ADownloadThatNeverEndsStopsAtTheTotalDeadline()
     {
-        _stub.Handler = (_, stream, ct) => DripAsync(stream, null, TimeSpan.FromMilliseconds(20), "video/mp4", ct);
+        Stub.Handler = (_, stream, ct) => DripAsync(stream, null, TimeSpan.FromMilliseconds(20), "video/mp4", ct);
         using var client = Client(options =>
         {
             options.MinDownloadBytesPerSecond = 0;
@@ -100,7 +78,7 @@ public sealed class BoundedWaitTests : IAsyncLifetime
     public async Task AnEndlessOutputStopsAtTheCapAndADeclaredOversizeIsRefusedUpFront()
     {
         var chunk = new byte[64 * 1024];
-        _stub.Handler = async (_, stream, ct) =>
+        Stub.Handler = async (_, stream, ct) =>
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n"), ct);
             for (var i = 0; i < 64 && !ct.IsCancellationRequested; i++)
@@ -116,17 +94,17 @@ public sealed class BoundedWaitTests : IAsyncLifetime
         Assert.Contains(SegmindClientOptions.MaxOutputBytesEnvironmentVariable, endless.Message);
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
 
-        _stub.Handler = (_, stream, ct) => StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[16], 5L * 1024 * 1024 * 1024, null, ct);
+        Stub.Handler = (_, stream, ct) => StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[16], 5L * 1024 * 1024 * 1024, null, ct);
         var declared = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.DownloadOutputAsync(Output(), folder.File("x.mp4")).WaitAsync(Patience));
         Assert.Contains("5368709120 seen", declared.Message);
         Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
-        Assert.Equal(2, _stub.Requests.Count);
+        Assert.Equal(2, Stub.Requests.Count);
     }
 
     [Fact]
     public void TheDownloadCapIsFarAboveRealOutputsByDefault()
     {
-        using var client = new SegmindClient(TestClientOptions.For(_stub.BaseUri, _gate));
+        using var client = new SegmindClient(TestClientOptions.For(Stub.BaseUri, Gate));
         if (Environment.GetEnvironmentVariable(SegmindClientOptions.MaxOutputBytesEnvironmentVariable) is null)
         {
             Assert.Equal(SegmindClientOptions.DefaultMaxDownloadBytes, client.MaxDownloadBytes());
@@ -139,7 +117,7 @@ public sealed class BoundedWaitTests : IAsyncLifetime
     public async Task AWaitsTimeoutBoundsAStatusAnswerThatDrips()
     {
         // The request timeout alone would hold the wait for 10 minutes per attempt.
-        _stub.Handler = (_, stream, ct) => DripAsync(stream, 100_000, TimeSpan.FromMilliseconds(200), "application/json", ct);
+        Stub.Handler = (_, stream, ct) => DripAsync(stream, 100_000, TimeSpan.FromMilliseconds(200), "application/json", ct);
         using var client = Client(options => options.RequestTimeout = TimeSpan.FromMinutes(10));
 
         var error = await Expect.ThrowsAsync<SegmindWaitTimeoutException>(() => client.WaitAsync(new JobReference("job-1"), TimeSpan.FromSeconds(1)).WaitAsync(Patience));

@@ -7,20 +7,12 @@ using JobState = Segmind.Client.JobState;
 namespace Segmind.Client.Tests;
 
 /// <summary>Every endpoint and every error the emulator can give, over real loopback HTTP.</summary>
-public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
+public sealed class EmulatorApiTests : EmulatorTest
 {
-    private readonly EmulatorFixture _emulator;
-    private readonly RecordingGate _gate = new();
-
     public EmulatorApiTests(EmulatorFixture emulator)
+        : base(emulator)
     {
-        _emulator = emulator;
-        emulator.Reset();
     }
-
-    private EmulatorServer Server => _emulator.Server;
-
-    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null) => _emulator.CreateClient(_gate, adjust);
 
     /// <summary>Reports synchronously on the reporting thread (Progress&lt;T&gt; would post elsewhere, later).</summary>
     private sealed class InlineProgress(Action<JobStatus> report) : IProgress<JobStatus>
@@ -55,9 +47,9 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         Assert.Equal(OutputVideo.Asset.ToArray(), await File.ReadAllBytesAsync(saved.Path));
         Assert.Equal(saved.Length, new FileInfo(saved.Path).Length);
         Assert.Empty(folder.PartialFiles());
-        Assert.Equal(1, _gate.Count(RequestKind.Submit));
-        Assert.Equal(1, _gate.Count(RequestKind.Result));
-        Assert.Equal(seen.Count, _gate.Count(RequestKind.Status));
+        Assert.Equal(1, Gate.Count(RequestKind.Submit));
+        Assert.Equal(1, Gate.Count(RequestKind.Result));
+        Assert.Equal(seen.Count, Gate.Count(RequestKind.Status));
         Assert.Equal(1, Server.Counters.AcceptedSubmits);
     }
 
@@ -135,7 +127,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         Assert.Equal("Unauthorized", error.ErrorId);
         Assert.DoesNotContain(wrongKey, error.ToString());
         Assert.Contains("SEGMIND_API_KEY", error.Message);
-        Assert.Equal(1, _gate.Count(RequestKind.Credits));
+        Assert.Equal(1, Gate.Count(RequestKind.Credits));
     }
 
     [Fact]
@@ -161,7 +153,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         Assert.Equal(400, error.StatusCode);
         Assert.Contains("input_video", error.ServerMessage);
         Assert.Contains("input_video", error.Message);
-        Assert.Equal(1, _gate.Count(RequestKind.Submit));
+        Assert.Equal(1, Gate.Count(RequestKind.Submit));
     }
 
     [Fact]
@@ -185,7 +177,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
 
         Assert.Equal(406, error.StatusCode);
         Assert.Equal("InsufficientCredits", error.ErrorId);
-        Assert.Equal(1, _gate.Count(RequestKind.Submit));
+        Assert.Equal(1, Gate.Count(RequestKind.Submit));
         Assert.Equal(0, Server.Counters.AcceptedSubmits);
     }
 
@@ -196,7 +188,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         var job = await client.SubmitAsync(TestClientOptions.Request());
         await client.WaitAsync(job.ToReference());
         Server.ExpireJob(job.RequestId);
-        var resultRequestsBefore = _gate.Count(RequestKind.Result);
+        var resultRequestsBefore = Gate.Count(RequestKind.Result);
 
         var result = await Expect.ThrowsAsync<SegmindNotFoundException>(() => client.GetResultAsync(job.ToReference()));
         var status = await Expect.ThrowsAsync<SegmindNotFoundException>(() => client.GetStatusAsync(job.ToReference()));
@@ -210,7 +202,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         }
 
         // A 404 is an answer, not a hiccup: asked once, not retried.
-        Assert.Equal(resultRequestsBefore + 1, _gate.Count(RequestKind.Result));
+        Assert.Equal(resultRequestsBefore + 1, Gate.Count(RequestKind.Result));
     }
 
     [Fact]
@@ -275,7 +267,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
             cancel.Token));
 
         Assert.Equal(2, reports);
-        Assert.Equal(2, _gate.Count(RequestKind.Status));
+        Assert.Equal(2, Gate.Count(RequestKind.Status));
     }
 
     [Theory]
@@ -303,7 +295,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         Assert.Equal("video/mp4", videoAnswer.Content.Headers.ContentType?.MediaType);
         Assert.Equal(imageBytes, await imageAnswer.Content.ReadAsByteArrayAsync());
         Assert.Equal("image/png", imageAnswer.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(1, _gate.Count(RequestKind.Upload));
+        Assert.Equal(1, Gate.Count(RequestKind.Upload));
     }
 
     [Fact]
@@ -314,7 +306,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.UploadFilesAsync(new[] { "missing-video.mp4" }));
 
         Assert.Equal("Path", error.Field);
-        Assert.Empty(_gate.Entries);
+        Assert.Empty(Gate.Entries);
     }
 
     [Fact]
@@ -330,7 +322,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.SubmitAsync(request));
 
         Assert.Equal("InputVideo", error.Field);
-        Assert.Empty(_gate.Entries);
+        Assert.Empty(Gate.Entries);
     }
 
     [Fact]
@@ -347,7 +339,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         var result = await client.WaitAsync(job.ToReference());
 
         Assert.Equal(JobState.Completed, result.Status);
-        Assert.Equal(new[] { RequestKind.Upload, RequestKind.Submit }, _gate.Entries.Take(2));
+        Assert.Equal(new[] { RequestKind.Upload, RequestKind.Submit }, Gate.Entries.Take(2));
         Assert.Equal(1, Server.Counters.Requests(EndpointGroup.Upload));
         Assert.Equal(1, Server.Counters.AcceptedSubmits);
 
@@ -372,7 +364,7 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
         Assert.NotNull(run.GenerationTime);
         Assert.Equal(42L, run.Seed);
         Assert.Equal(1, Server.Counters.AcceptedSyncRuns);
-        Assert.Equal(1, _gate.Count(RequestKind.SyncRun));
+        Assert.Equal(1, Gate.Count(RequestKind.SyncRun));
         Assert.Empty(folder.PartialFiles());
     }
 
@@ -516,11 +508,11 @@ public sealed class EmulatorApiTests : IClassFixture<EmulatorFixture>
     [Fact]
     public async Task TheProcessWideGateIsUsedWhenNoneIsGiven()
     {
-        using var client = _emulator.CreateClient(_gate, options => options.RequestGate = null);
+        using var client = Emulator.CreateClient(Gate, options => options.RequestGate = null);
 
         var credits = await client.GetCreditsAsync();
 
         Assert.Equal(1000.0, credits.Credits);
-        Assert.Empty(_gate.Entries);
+        Assert.Empty(Gate.Entries);
     }
 }

@@ -2,58 +2,19 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Segmind.Client;
+using Segmind.Client.Tests.TestSupport;
 using Xunit;
+using static Segmind.Client.Tests.TestSupport.JournalSamples;
 
 namespace Segmind.Client.Tests;
 
 public sealed class JournalTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "segmind-journal-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _folder = new();
 
-    public JournalTests()
-    {
-        Directory.CreateDirectory(_folder);
-    }
+    public void Dispose() => _folder.Dispose();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp folder is harmless.
-        }
-    }
-
-    private string NewPath(string name = "batch.jsonl") => Path.Combine(_folder, name);
-
-    private static WanAnimateRequest Request(string prompt = "a dancer", long seed = 42) => new()
-    {
-        InputVideo = "https://cdn.example.test/motion.mp4",
-        ReferenceImage = "https://cdn.example.test/hero.png",
-        Prompt = prompt,
-        Mode = "animation",
-        Resolution = "720p",
-        Seed = seed,
-    };
-
-    private static SubmittedJob Submitted(string requestId) => new(
-        requestId,
-        JobState.Queued,
-        new Uri("https://api.example.test/v2/requests/" + requestId + "/status"),
-        new Uri("https://api.example.test/v2/requests/" + requestId),
-        null,
-        new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
-
-    private static JobResult Completed(string requestId) => new(
-        requestId,
-        JobState.Completed,
-        null,
-        new Dictionary<string, object?> { ["inference_time"] = 401.5, ["cost"] = 0.75, ["gpu"] = "A100", ["stages"] = new List<object?> { 1L, "two" } },
-        "https://cdn.example.test/out/" + requestId + ".mp4",
-        DateTimeOffset.UtcNow);
+    private string NewPath(string name = "batch.jsonl") => _folder.File(name);
 
     [Fact]
     public void EveryRecordRoundTripsThroughTheFile()
@@ -500,7 +461,7 @@ public sealed class JournalTests : IDisposable
     [Fact]
     public void OpeningRefusesAMissingFolderAndNeverTruncates()
     {
-        Assert.Throws<SegmindValidationException>(() => BatchJournal.Open(Path.Combine(_folder, "missing", "batch.jsonl")));
+        Assert.Throws<SegmindValidationException>(() => BatchJournal.Open(Path.Combine(_folder.Path, "missing", "batch.jsonl")));
 
         var path = NewPath();
         File.WriteAllText(path, "{\"v\":1,\"kind\":\"not-submitted\",\"row\":\"kept\"}\n");

@@ -11,25 +11,9 @@ namespace Segmind.Client.Tests;
 /// A base64 output larger than the JSON size cap is still reachable: the result is read without it, and saving it
 /// streams the answer again through a decoder to disk; the download cap still bounds it.
 /// </summary>
-public sealed class LargeBase64OutputTests : IAsyncLifetime
+public sealed class LargeBase64OutputTests : StubServerTest
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
-
-    private readonly RecordingGate _gate = new();
-    private StubServer _stub = null!;
-
-    public Task InitializeAsync()
-    {
-        TestKeys.Watch();
-        _stub = StubServer.Answering(500, "{}");
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _stub.DisposeAsync();
-        TestKeys.AssertNoLeak();
-    }
 
     private static byte[] Video(int size)
     {
@@ -45,7 +29,7 @@ public sealed class LargeBase64OutputTests : IAsyncLifetime
         Convert.ToBase64String(bytes, Base64FormattingOptions.InsertLineBreaks).Replace("/", "\\/").Replace("\r\n", "\\n");
 
     private void ServeResult(string output) =>
-        _stub.Handler = (request, stream, ct) =>
+        Stub.Handler = (request, stream, ct) =>
         {
             var body = request.Path.EndsWith("/status", StringComparison.Ordinal)
                 ? "{\"status\":\"COMPLETED\",\"request_id\":\"job-1\"}"
@@ -60,7 +44,7 @@ public sealed class LargeBase64OutputTests : IAsyncLifetime
     {
         var video = Video(600_000);
         ServeResult(prefix + JsonEscapedBase64(video));
-        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+        var options = TestClientOptions.For(Stub.BaseUri, Gate);
         options.MaxResponseBytes = 64 * 1024;
         using var client = new SegmindClient(options);
         using var folder = new TempFolder();
@@ -82,7 +66,7 @@ public sealed class LargeBase64OutputTests : IAsyncLifetime
     public async Task AHeldBackOutputOverTheDownloadCapIsRefusedNamingTheCap()
     {
         ServeResult(Convert.ToBase64String(Video(300_000)));
-        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+        var options = TestClientOptions.For(Stub.BaseUri, Gate);
         options.MaxResponseBytes = 64 * 1024;
         options.MaxDownloadBytes = 100_000;
         options.Retry.MaxAttempts = 1;

@@ -7,42 +7,19 @@ using JobState = Segmind.Client.JobState;
 namespace Segmind.Client.Tests;
 
 /// <summary>Answers the emulator never gives, from a raw loopback HTTP stub.</summary>
-public sealed class OddAnswerTests : IAsyncLifetime
+public sealed class OddAnswerTests : StubServerTest
 {
     private const string SubmitAnswer = "{\"request_id\":\"job-1\",\"status\":\"QUEUED\",\"status_url\":\"http://127.0.0.1:1/s\",\"response_url\":\"http://127.0.0.1:1/r\"}";
 
-    private readonly RecordingGate _gate = new();
-    private StubServer _stub = null!;
-
-    public Task InitializeAsync()
-    {
-        TestKeys.Watch();
-        _stub = StubServer.Answering(500, "{}");
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _stub.DisposeAsync();
-        TestKeys.AssertNoLeak();
-    }
-
-    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null)
-    {
-        var options = TestClientOptions.For(_stub.BaseUri, _gate);
-        adjust?.Invoke(options);
-        return new SegmindClient(options);
-    }
-
     /// <summary>Every request gets the same answer.</summary>
     private void Answer(int status, string body, string contentType = "application/json", params (string, string)[] headers) =>
-        _stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), headers, ct);
+        Stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), headers, ct);
 
     /// <summary>The n-th request (1-based) gets answers[n-1]; later ones get the last.</summary>
     private void AnswerInTurn(params (int Status, string Body)[] answers)
     {
         var count = 0;
-        _stub.Handler = (request, stream, ct) =>
+        Stub.Handler = (request, stream, ct) =>
         {
             var (status, body) = answers[Math.Min(Interlocked.Increment(ref count), answers.Length) - 1];
             return StubServer.WriteAsync(stream, status, "application/json", Encoding.UTF8.GetBytes(body), null, ct);
@@ -62,7 +39,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         Assert.Equal(405, error.StatusCode);
         Assert.Equal("405 Not Allowed 405 Not Allowed nginx", error.ServerMessage);
         Assert.DoesNotContain("<", error.Message);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     [Fact]
@@ -90,7 +67,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         Assert.IsType(expected, error);
         Assert.Equal(406, error.StatusCode);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     [Fact]
@@ -103,14 +80,14 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         Assert.Equal(500, error.StatusCode);
         Assert.Equal("upstream exploded", error.ServerMessage);
-        Assert.Equal(4, _stub.Requests.Count);
+        Assert.Equal(4, Stub.Requests.Count);
     }
 
     [Fact]
     public async Task A503WithRetryAfterIsRetried()
     {
         var count = 0;
-        _stub.Handler = (request, stream, ct) => Interlocked.Increment(ref count) == 1
+        Stub.Handler = (request, stream, ct) => Interlocked.Increment(ref count) == 1
             ? StubServer.WriteAsync(stream, 503, "application/json", "{\"error\":\"busy\"}"u8.ToArray(), new[] { ("Retry-After", "0") }, ct)
             : StubServer.WriteAsync(stream, 200, "application/json", "{\"credits\":\"12.5\",\"free_credits\":\"3\"}"u8.ToArray(), null, ct);
         using var client = Client();
@@ -119,14 +96,14 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         Assert.Equal(12.5, credits.Credits);
         Assert.Equal(3.0, credits.FreeCredits);
-        Assert.Equal(2, _stub.Requests.Count);
+        Assert.Equal(2, Stub.Requests.Count);
     }
 
     [Fact]
     public async Task ARateLimitWithAnHttpDateIsHonouredAndReported()
     {
         var count = 0;
-        _stub.Handler = (request, stream, ct) => Interlocked.Increment(ref count) == 1
+        Stub.Handler = (request, stream, ct) => Interlocked.Increment(ref count) == 1
             ? StubServer.WriteAsync(stream, 429, "text/plain", "slow down"u8.ToArray(), new[] { ("Retry-After", DateTimeOffset.UtcNow.AddHours(1).ToString("r")) }, ct)
             : StubServer.WriteAsync(stream, 200, "application/json", "{\"credits\":1}"u8.ToArray(), null, ct);
         using var client = Client();
@@ -134,7 +111,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         await client.GetCreditsAsync();
 
         // An hour is absurd: clamped to 4 x MaxDelay (200 ms here).
-        Assert.Equal(TimeSpan.FromMilliseconds(200), Assert.Single(_gate.RateLimitReports));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), Assert.Single(Gate.RateLimitReports));
     }
 
     [Fact]
@@ -149,7 +126,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         Assert.Contains("response_url", error.Message);
         Assert.Contains("may have been created", error.Message);
         Assert.Equal("job-77", error.RequestId);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     [Fact]
@@ -167,12 +144,12 @@ public sealed class OddAnswerTests : IAsyncLifetime
     [Fact]
     public async Task TheSubmitSendsTheParametersAsJson()
     {
-        Answer(200, SubmitAnswer.Replace("127.0.0.1:1", _stub.BaseUri.Authority));
+        Answer(200, SubmitAnswer.Replace("127.0.0.1:1", Stub.BaseUri.Authority));
         using var client = Client();
 
         var job = await client.SubmitAsync(TestClientOptions.Request());
 
-        var request = Assert.Single(_stub.Requests);
+        var request = Assert.Single(Stub.Requests);
         Assert.Equal("POST", request.Method);
         Assert.Equal("/v2/wan-animate", request.Path);
         Assert.StartsWith("application/json", request.Header("content-type"));
@@ -181,7 +158,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         Assert.Equal(42, body.RootElement.GetProperty("seed").GetInt64());
         Assert.False(body.RootElement.GetProperty("base64").GetBoolean());
         Assert.Equal("job-1", job.RequestId);
-        Assert.Equal(new Uri(_stub.BaseUri, "s"), job.StatusUrl);
+        Assert.Equal(new Uri(Stub.BaseUri, "s"), job.StatusUrl);
     }
 
     [Fact]
@@ -192,7 +169,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         await client.GetCreditsAsync();
 
-        var request = Assert.Single(_stub.Requests);
+        var request = Assert.Single(Stub.Requests);
         Assert.Equal(TestKeys.Secret, request.Header("x-api-key"));
         Assert.Null(request.Header("authorization"));
         Assert.Matches(@"^Segmind\.PowerShell/\d+\.\d+\.\d+", request.Header("user-agent"));
@@ -219,14 +196,14 @@ public sealed class OddAnswerTests : IAsyncLifetime
         var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.GetCreditsAsync());
 
         Assert.Contains("too large", error.Message);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     [Fact]
     public async Task AnAnswerWithoutALengthIsCountedWhileReading()
     {
         var body = Encoding.UTF8.GetBytes("{\"credits\":1,\"padding\":\"" + new string('x', 50_000) + "\"}");
-        _stub.Handler = (request, stream, ct) => StubServer.WriteRawAsync(stream, 200, "application/json", body, declaredLength: null, null, ct);
+        Stub.Handler = (request, stream, ct) => StubServer.WriteRawAsync(stream, 200, "application/json", body, declaredLength: null, null, ct);
         using var client = Client(options => options.MaxResponseBytes = 1000);
 
         var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.GetCreditsAsync());
@@ -248,8 +225,8 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         Assert.Equal(new[] { "WARMING_UP", JobState.Completed }, seen);
         Assert.Equal("https://cdn.example.com/out.mp4", result.Output);
-        Assert.Equal("/v2/requests/job-1/status", _stub.Requests[0].Path);
-        Assert.Equal("/v2/requests/job-1", _stub.Requests[2].Path);
+        Assert.Equal("/v2/requests/job-1/status", Stub.Requests[0].Path);
+        Assert.Equal("/v2/requests/job-1", Stub.Requests[2].Path);
     }
 
     [Fact]
@@ -293,7 +270,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.GetStatusAsync(Job));
 
         Assert.Equal("job-1", error.RequestId);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     [Fact]
@@ -301,13 +278,13 @@ public sealed class OddAnswerTests : IAsyncLifetime
     {
         Answer(200, "{\"status\":\"QUEUED\"}");
         using var client = Client();
-        var job = new JobReference("job-1", new Uri(_stub.BaseUri, "elsewhere/status?id=job-1&sig=a%2Bb"), new Uri(_stub.BaseUri, "elsewhere/result"));
+        var job = new JobReference("job-1", new Uri(Stub.BaseUri, "elsewhere/status?id=job-1&sig=a%2Bb"), new Uri(Stub.BaseUri, "elsewhere/result"));
 
         await client.GetStatusAsync(job);
         await client.GetResultAsync(job);
 
-        Assert.Equal("/elsewhere/status?id=job-1&sig=a%2Bb", _stub.Requests[0].Path);
-        Assert.Equal("/elsewhere/result", _stub.Requests[1].Path);
+        Assert.Equal("/elsewhere/status?id=job-1&sig=a%2Bb", Stub.Requests[0].Path);
+        Assert.Equal("/elsewhere/result", Stub.Requests[1].Path);
     }
 
     [Fact]
@@ -318,7 +295,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         await client.GetStatusAsync(new JobReference("a/b c"));
 
-        Assert.Equal("/v2/requests/a%2Fb%20c/status", _stub.Requests[0].Path);
+        Assert.Equal("/v2/requests/a%2Fb%20c/status", Stub.Requests[0].Path);
     }
 
     [Fact]
@@ -337,7 +314,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
     [Fact]
     public async Task ABlockingRunCutShortSaysTheJobRanAndIsNotRerun()
     {
-        _stub.Handler = (request, stream, ct) => StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[1000], declaredLength: 5000, new[] { ("x-request-id", "run-9") }, ct);
+        Stub.Handler = (request, stream, ct) => StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[1000], declaredLength: 5000, new[] { ("x-request-id", "run-9") }, ct);
         using var client = Client();
         using var folder = new TempFolder();
 
@@ -345,7 +322,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
 
         Assert.Equal("run-9", error.RequestId);
         Assert.Contains("not re-run", error.Message);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
         Assert.Empty(Directory.GetFiles(folder.Path));
     }
 
@@ -353,7 +330,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
     public async Task AnUploadAnswerWithTheWrongCountIsAProtocolError()
     {
         Answer(200, "{\"urls\":[\"https://cdn.example.com/a.png\",\"https://cdn.example.com/b.png\"]}");
-        using var client = Client(options => options.UploadUri = new Uri(_stub.BaseUri, "assets/upload"));
+        using var client = Client(options => options.UploadUri = new Uri(Stub.BaseUri, "assets/upload"));
         using var folder = new TempFolder();
         var image = folder.File("a.png");
         await File.WriteAllBytesAsync(image, new byte[] { 1, 2, 3, 4, 5 });
@@ -361,7 +338,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         var error = await Expect.ThrowsAsync<SegmindProtocolException>(() => client.UploadFilesAsync(new[] { image }));
 
         Assert.Contains("2 URL(s) for 1 file(s)", error.Message);
-        var request = Assert.Single(_stub.Requests);
+        var request = Assert.Single(Stub.Requests);
         Assert.Equal("/assets/upload", request.Path);
         Assert.Equal("{\"data_urls\":[\"data:image/png;base64,AQIDBAU=\"]}", request.BodyText);
     }
@@ -370,15 +347,15 @@ public sealed class OddAnswerTests : IAsyncLifetime
     public async Task DownloadsCarryNoKey()
     {
         var video = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
-        _stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, 200, "video/mp4", video, null, ct);
+        Stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, 200, "video/mp4", video, null, ct);
         using var client = Client();
         using var folder = new TempFolder();
 
-        var saved = await client.DownloadOutputAsync(Completed(new Uri(_stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4"));
+        var saved = await client.DownloadOutputAsync(Completed(new Uri(Stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4"));
 
         Assert.Equal(video, await File.ReadAllBytesAsync(saved.Path));
-        Assert.Null(Assert.Single(_stub.Requests).Header("x-api-key"));
-        Assert.Empty(_gate.Entries);
+        Assert.Null(Assert.Single(Stub.Requests).Header("x-api-key"));
+        Assert.Empty(Gate.Entries);
     }
 
     [Fact]
@@ -386,23 +363,23 @@ public sealed class OddAnswerTests : IAsyncLifetime
     {
         var video = Enumerable.Range(0, 200_000).Select(i => (byte)(i % 251)).ToArray();
         var count = 0;
-        _stub.Handler = (request, stream, ct) => Interlocked.Increment(ref count) == 1
+        Stub.Handler = (request, stream, ct) => Interlocked.Increment(ref count) == 1
             ? StubServer.WriteRawAsync(stream, 200, "video/mp4", video.AsSpan(0, 50_000).ToArray(), video.Length, null, ct)
             : StubServer.WriteAsync(stream, 200, "video/mp4", video, null, ct);
         using var client = Client();
         using var folder = new TempFolder();
 
-        var saved = await client.DownloadOutputAsync(Completed(new Uri(_stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4"));
+        var saved = await client.DownloadOutputAsync(Completed(new Uri(Stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4"));
 
         Assert.Equal(video, await File.ReadAllBytesAsync(saved.Path));
-        Assert.Equal(2, _stub.Requests.Count);
+        Assert.Equal(2, Stub.Requests.Count);
         Assert.Empty(folder.PartialFiles());
     }
 
     [Fact]
     public async Task AStalledDownloadTimesOutWhenIdleAndLeavesNothingBehind()
     {
-        _stub.Handler = async (request, stream, ct) =>
+        Stub.Handler = async (request, stream, ct) =>
         {
             await StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[100_000], 10_000_000, null, ct);
             await Task.Delay(TimeSpan.FromSeconds(30), ct);
@@ -414,17 +391,17 @@ public sealed class OddAnswerTests : IAsyncLifetime
         });
         using var folder = new TempFolder();
 
-        var error = await Expect.ThrowsAsync<SegmindServerException>(() => client.DownloadOutputAsync(Completed(new Uri(_stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4")));
+        var error = await Expect.ThrowsAsync<SegmindServerException>(() => client.DownloadOutputAsync(Completed(new Uri(Stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4")));
 
         Assert.Contains("stalled", error.Message);
-        Assert.Equal(2, _stub.Requests.Count);
+        Assert.Equal(2, Stub.Requests.Count);
         Assert.Empty(Directory.GetFiles(folder.Path));
     }
 
     [Fact]
     public async Task CancellingADownloadDeletesThePartialFile()
     {
-        _stub.Handler = async (request, stream, ct) =>
+        Stub.Handler = async (request, stream, ct) =>
         {
             await StubServer.WriteRawAsync(stream, 200, "video/mp4", new byte[200_000], 10_000_000, null, ct);
             await Task.Delay(TimeSpan.FromSeconds(30), ct);
@@ -434,7 +411,7 @@ public sealed class OddAnswerTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource();
         var destination = folder.File("v.mp4");
 
-        var download = client.DownloadOutputAsync(Completed(new Uri(_stub.BaseUri, "outputs/v.mp4")), destination, cancellationToken: cancel.Token);
+        var download = client.DownloadOutputAsync(Completed(new Uri(Stub.BaseUri, "outputs/v.mp4")), destination, cancellationToken: cancel.Token);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!folder.PartialFiles().Any(path => new FileInfo(path).Length > 0) && DateTime.UtcNow < deadline)
         {
@@ -455,11 +432,11 @@ public sealed class OddAnswerTests : IAsyncLifetime
         using var client = Client();
         using var folder = new TempFolder();
 
-        var error = await Expect.ThrowsAsync<SegmindPermissionException>(() => client.DownloadOutputAsync(Completed(new Uri(_stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4")));
+        var error = await Expect.ThrowsAsync<SegmindPermissionException>(() => client.DownloadOutputAsync(Completed(new Uri(Stub.BaseUri, "outputs/v.mp4")), folder.File("v.mp4")));
 
         Assert.Contains("expire", error.Message);
         Assert.Equal("AccessDenied Request has expired", error.ServerMessage);
-        Assert.Single(_stub.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     private static JobResult Completed(Uri output) =>

@@ -8,29 +8,11 @@ using JobState = Segmind.Client.JobState;
 namespace Segmind.Client.Tests;
 
 /// <summary>Where the key may go, what happens without one, and requests that never leave the machine.</summary>
-public sealed class SafetyTests : IAsyncLifetime
+public sealed class SafetyTests : StubServerTest
 {
-    private readonly RecordingGate _gate = new();
-    private StubServer _stub = null!;
-
-    public Task InitializeAsync()
+    public SafetyTests()
+        : base(200, "{\"credits\":1}")
     {
-        TestKeys.Watch();
-        _stub = StubServer.Answering(200, "{\"credits\":1}");
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _stub.DisposeAsync();
-        TestKeys.AssertNoLeak();
-    }
-
-    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null)
-    {
-        var options = TestClientOptions.For(_stub.BaseUri, _gate);
-        adjust?.Invoke(options);
-        return new SegmindClient(options);
     }
 
     [Fact]
@@ -50,8 +32,8 @@ public sealed class SafetyTests : IAsyncLifetime
         Assert.Equal("No API key: pass -ApiKey or set SEGMIND_API_KEY.", credits.Message);
         Assert.Null(credits.StatusCode);
         Assert.Equal("Unauthorized", submit.ErrorId);
-        Assert.Empty(_gate.Entries);
-        Assert.Empty(_stub.Requests);
+        Assert.Empty(Gate.Entries);
+        Assert.Empty(Stub.Requests);
     }
 
     [Theory]
@@ -68,7 +50,7 @@ public sealed class SafetyTests : IAsyncLifetime
 
         Assert.Equal("BaseUri", error.Field);
         Assert.Contains("https", error.Message);
-        Assert.Empty(_gate.Entries);
+        Assert.Empty(Gate.Entries);
     }
 
     [Theory]
@@ -87,19 +69,19 @@ public sealed class SafetyTests : IAsyncLifetime
 
         await Expect.ThrowsAsync<SegmindServerException>(() => client.GetCreditsAsync());
 
-        Assert.Equal(1, _gate.Count(RequestKind.Credits));
+        Assert.Equal(1, Gate.Count(RequestKind.Credits));
     }
 
     [Fact]
     public async Task AStatusUrlOnAnotherMachineIsNotUsedAndOverPlainHttpIsRefusedEvenWhenTrusted()
     {
-        _stub.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"QUEUED\",\"request_id\":\"job-1\"}"u8.ToArray(), null, ct);
+        Stub.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"QUEUED\",\"request_id\":\"job-1\"}"u8.ToArray(), null, ct);
         var job = new JobReference("job-1", new Uri("http://status.example.com/v2/requests/job-1/status"), new Uri("http://status.example.com/v2/requests/job-1"));
         using (var client = Client())
         {
             // Not the API host: polled at the base address instead.
             await client.GetStatusAsync(job);
-            Assert.Equal("/v2/requests/job-1/status", _stub.Requests.Single().Path);
+            Assert.Equal("/v2/requests/job-1/status", Stub.Requests.Single().Path);
         }
 
         using var trusting = Client(options => options.TrustedJobHosts = new[] { new Uri("http://status.example.com/") });
@@ -108,7 +90,7 @@ public sealed class SafetyTests : IAsyncLifetime
 
         Assert.Equal("StatusUrl", status.Field);
         Assert.Equal("ResponseUrl", result.Field);
-        Assert.Single(_gate.Entries);
+        Assert.Single(Gate.Entries);
     }
 
     [Fact]
@@ -122,7 +104,7 @@ public sealed class SafetyTests : IAsyncLifetime
         var error = await Expect.ThrowsAsync<SegmindValidationException>(() => client.UploadFilesAsync(new[] { image }));
 
         Assert.Equal("UploadUri", error.Field);
-        Assert.Empty(_gate.Entries);
+        Assert.Empty(Gate.Entries);
     }
 
     [Fact]
@@ -146,14 +128,14 @@ public sealed class SafetyTests : IAsyncLifetime
         var error = await Expect.ThrowsAsync<SegmindServerException>(() => client.SubmitAsync(TestClientOptions.Request()));
 
         Assert.Contains("nothing was sent", error.Message);
-        Assert.Equal(4, _gate.Count(RequestKind.Submit));
+        Assert.Equal(4, Gate.Count(RequestKind.Submit));
     }
 
     [Fact]
     public async Task AKeyNeverShowsInItsOwnTextOrInOptions()
     {
         var key = TestKeys.Key;
-        var options = TestClientOptions.For(_stub.BaseUri, _gate);
+        var options = TestClientOptions.For(Stub.BaseUri, Gate);
 
         Assert.Equal("***", key.ToString());
         Assert.DoesNotContain(TestKeys.Secret, key.Fingerprint);
@@ -169,7 +151,7 @@ public sealed class SafetyTests : IAsyncLifetime
         client.Dispose();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.GetCreditsAsync());
-        Assert.Empty(_stub.Requests);
+        Assert.Empty(Stub.Requests);
     }
 
     /// <summary>A loopback port nothing listens on: bound, read, released.</summary>

@@ -10,26 +10,18 @@ namespace Segmind.Client.Tests;
 /// Injected faults: a submit (every one a new paid job) is repeated only when it provably was not accepted,
 /// while status, result, credits and uploads are retried through every transient failure.
 /// </summary>
-public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
+public sealed class SubmitRuleTests : EmulatorTest
 {
-    private readonly EmulatorFixture _emulator;
-    private readonly RecordingGate _gate = new();
-
     public SubmitRuleTests(EmulatorFixture emulator)
+        : base(emulator)
     {
-        _emulator = emulator;
-        emulator.Reset();
     }
-
-    private EmulatorServer Server => _emulator.Server;
 
     private FaultOptions Faults => Server.Options.Faults;
 
-    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null) => _emulator.CreateClient(_gate, adjust);
-
     /// <summary>Switches every fault off when the <paramref name="nth"/> request of <paramref name="kind"/> enters the gate.</summary>
     private void HealOnAttempt(RequestKind kind, int nth) =>
-        _gate.OnEnter = (entered, count) =>
+        Gate.OnEnter = (entered, count) =>
         {
             if (entered == kind && count == nth)
             {
@@ -52,7 +44,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         Assert.False(error.IsTransient);
         Assert.Equal(1, Server.Counters.AcceptedSubmits);
         Assert.Equal(1, Server.Counters.Requests(EndpointGroup.Submit));
-        Assert.Equal(1, _gate.Count(RequestKind.Submit));
+        Assert.Equal(1, Gate.Count(RequestKind.Submit));
     }
 
     [Fact]
@@ -80,7 +72,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         Assert.NotNull(error.ServerMessage);
         Assert.Equal(0, Server.Counters.AcceptedSubmits);
         Assert.Equal(1, Server.Counters.Requests(EndpointGroup.Submit));
-        Assert.Equal(1, _gate.Count(RequestKind.Submit));
+        Assert.Equal(1, Gate.Count(RequestKind.Submit));
     }
 
     [Fact]
@@ -95,14 +87,14 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         Assert.Contains("may have been submitted", error.Message);
         Assert.Equal(1, Server.Counters.Requests(EndpointGroup.Submit));
         Assert.Equal(0, Server.Counters.AcceptedSubmits);
-        Assert.Equal(1, _gate.Count(RequestKind.Submit));
+        Assert.Equal(1, Gate.Count(RequestKind.Submit));
     }
 
     [Fact]
     public async Task ARateLimitedSubmitIsRetriedAndAcceptedExactlyOnce()
     {
         Faults.Submit.RateLimitFaultProbability = 1;
-        _gate.OnRateLimited = _ => Faults.Clear();
+        Gate.OnRateLimited = _ => Faults.Clear();
         using var client = Client();
 
         var job = await client.SubmitAsync(TestClientOptions.Request());
@@ -111,7 +103,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         Assert.Equal(1, Server.Counters.AcceptedSubmits);
         Assert.Equal(2, Server.Counters.Requests(EndpointGroup.Submit));
         Assert.Equal(1, Server.Counters.RateLimitedResponses);
-        var reported = Assert.Single(_gate.RateLimitReports);
+        var reported = Assert.Single(Gate.RateLimitReports);
 
         // The emulator asks for about a second; the client clamps hints to 4 x MaxDelay (200 ms here).
         Assert.NotNull(reported);
@@ -130,7 +122,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         Assert.NotNull(error.RetryAfter);
         Assert.True(error.IsTransient);
         Assert.Equal(4, Server.Counters.Requests(EndpointGroup.Submit));
-        Assert.Equal(4, _gate.RateLimitReports.Count);
+        Assert.Equal(4, Gate.RateLimitReports.Count);
         Assert.Equal(0, Server.Counters.AcceptedSubmits);
     }
 
@@ -165,7 +157,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
     public async Task ARateLimitedBlockingRunIsRetried()
     {
         Faults.Sync.RateLimitFaultProbability = 1;
-        _gate.OnRateLimited = _ => Faults.Clear();
+        Gate.OnRateLimited = _ => Faults.Clear();
         using var client = Client();
         using var folder = new TempFolder();
 
@@ -204,7 +196,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
 
         Assert.Equal(job.RequestId, status.RequestId);
         Assert.Equal(2, Server.Counters.Requests(EndpointGroup.Status));
-        Assert.Equal(2, _gate.Count(RequestKind.Status));
+        Assert.Equal(2, Gate.Count(RequestKind.Status));
     }
 
     [Fact]
@@ -213,13 +205,13 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         using var client = Client();
         var job = await client.SubmitAsync(TestClientOptions.Request());
         Faults.Status.RateLimitFaultProbability = 1;
-        _gate.OnRateLimited = _ => Faults.Clear();
+        Gate.OnRateLimited = _ => Faults.Clear();
 
         var status = await client.GetStatusAsync(job.ToReference());
 
         Assert.Equal(job.RequestId, status.RequestId);
-        Assert.Single(_gate.RateLimitReports);
-        Assert.Equal(2, _gate.Count(RequestKind.Status));
+        Assert.Single(Gate.RateLimitReports);
+        Assert.Equal(2, Gate.Count(RequestKind.Status));
     }
 
     [Fact]
@@ -264,7 +256,7 @@ public sealed class SubmitRuleTests : IClassFixture<EmulatorFixture>
         Faults.Credits.ServerErrorProbability = 1;
         Faults.Upload.DropConnectionProbability = 1;
         Faults.Upload.DropAfterAcceptProbability = 1;
-        _gate.OnEnter = (kind, count) =>
+        Gate.OnEnter = (kind, count) =>
         {
             if (count == 2 && kind is RequestKind.Credits or RequestKind.Upload)
             {

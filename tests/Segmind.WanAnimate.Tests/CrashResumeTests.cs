@@ -30,28 +30,6 @@ public sealed class CrashResumeTests : IClassFixture<EmulatorFixture>
         WhileSaving,
     }
 
-    private sealed record BatchRow(string Id, string InputVideo, string Prompt)
-    {
-        public const string ReferenceImage = "https://media.example.com/hero.png";
-
-        public string Fingerprint => EmulatorCounters.Fingerprint(InputVideo, ReferenceImage, Prompt, "animation", "480p", 987778);
-    }
-
-    private static List<BatchRow> MakeRows(string name, int count) =>
-        Enumerable.Range(1, count).Select(i => new BatchRow($"{name}-{i}", $"https://media.example.com/{name}-{i}.mp4", $"{name} row {i}")).ToList();
-
-    private static PSObject[] AsCsvRows(IEnumerable<BatchRow> rows) => rows.Select(r =>
-    {
-        var row = new PSObject();
-        row.Properties.Add(new PSNoteProperty("Id", r.Id));
-        row.Properties.Add(new PSNoteProperty("input_video", r.InputVideo));
-        row.Properties.Add(new PSNoteProperty("reference_image", BatchRow.ReferenceImage));
-        row.Properties.Add(new PSNoteProperty("prompt", r.Prompt));
-        row.Properties.Add(new PSNoteProperty("mode", "animation"));
-        row.Properties.Add(new PSNoteProperty("resolution", "480p"));
-        return row;
-    }).ToArray();
-
     private static string[] JournalKinds(string journalPath) =>
         File.Exists(journalPath)
             ? ReadShared(journalPath).Split('\n').Where(l => l.StartsWith('{') && l.EndsWith('}')).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("kind").GetString()!).ToArray()
@@ -103,7 +81,7 @@ public sealed class CrashResumeTests : IClassFixture<EmulatorFixture>
 
     /// <summary>The re-run every scenario ends with: the same rows, the same journal, the same command.</summary>
     private ScriptResult RunBatch(PowerShellSession session, IEnumerable<BatchRow> rows, string journal, string videos) =>
-        session.Run($"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -OutputDirectory $args[2] {FastPoll}", AsCsvRows(rows), journal, videos);
+        session.Run($"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -OutputDirectory $args[2] {FastPoll}", BatchRow.AsCsvRows(rows), journal, videos);
 
     private void AssertEveryRowAcceptedOnceAndSaved(List<BatchRow> rows, ScriptResult rerun, string videos)
     {
@@ -136,7 +114,7 @@ public sealed class CrashResumeTests : IClassFixture<EmulatorFixture>
         using var signal = new ManualResetEventSlim();
         var journal = directory.File("batch.journal");
         var videos = directory.File("videos");
-        var rows = MakeRows("stop-" + point, 8);
+        var rows = BatchRow.Make("stop-" + point, 8);
         session.SetVariable("signal", signal);
 
         var script = point switch
@@ -145,7 +123,7 @@ public sealed class CrashResumeTests : IClassFixture<EmulatorFixture>
             StopPoint.WhileWaiting => $"$args[0] | New-WanAnimateJob -JournalPath $args[1] | Wait-WanAnimateJob -JournalPath $args[1] {FastPoll} | ForEach-Object {{ $signal.Set() }}",
             _ => $"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -OutputDirectory $args[2] {FastPoll}",
         };
-        using (var shell = session.CreateShell(script, AsCsvRows(rows), journal, videos))
+        using (var shell = session.CreateShell(script, BatchRow.AsCsvRows(rows), journal, videos))
         {
             var running = shell.BeginInvoke();
             if (point == StopPoint.WhileSaving)
@@ -180,7 +158,7 @@ public sealed class CrashResumeTests : IClassFixture<EmulatorFixture>
         using var directory = new TemporaryDirectory();
         var journal = directory.File("batch.journal");
         var videos = directory.File("videos");
-        var rows = MakeRows("killed", 6);
+        var rows = BatchRow.Make("killed", 6);
 
         using (var child = TestHostProcess.Start(directory, _emulator.Server.BaseUri, rows.Select(r => (r.Id, r.InputVideo, BatchRow.ReferenceImage, r.Prompt)), journal, videos, throttleLimit: 4))
         {
@@ -202,7 +180,7 @@ public sealed class CrashResumeTests : IClassFixture<EmulatorFixture>
         using var directory = new TemporaryDirectory();
         var journal = directory.File("batch.journal");
         var videos = directory.File("videos");
-        var rows = MakeRows("lost", 8);
+        var rows = BatchRow.Make("lost", 8);
 
         // Submits are accepted and charged, but their answers are lost, until the journal shows the first such row.
         var submitFaults = _emulator.Server.Options.Faults.Submit;

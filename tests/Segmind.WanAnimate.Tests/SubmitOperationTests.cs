@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using System.Text.Json;
+using Segmind.Client.Tests.TestSupport;
 using Segmind.WanAnimate.Tests.Support;
 
 namespace Segmind.WanAnimate.Tests;

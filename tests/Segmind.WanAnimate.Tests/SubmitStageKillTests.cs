@@ -14,7 +14,6 @@ namespace Segmind.WanAnimate.Tests;
 public sealed class SubmitStageKillTests : IClassFixture<EmulatorFixture>
 {
     private const string FastPoll = "-PollInterval '00:00:00.05'";
-    private const string ReferenceImage = "https://media.example.com/hero.png";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     private readonly EmulatorFixture _emulator;
@@ -32,28 +31,6 @@ public sealed class SubmitStageKillTests : IClassFixture<EmulatorFixture>
         OnTheWire,
         AfterTheAnswer,
     }
-
-    private sealed record Row(string Id, string InputVideo, string Prompt)
-    {
-        public string Fingerprint => EmulatorCounters.Fingerprint(InputVideo, ReferenceImage, Prompt, "animation", "480p", 987778);
-    }
-
-    private static List<Row> MakeRows(string name, int count, Func<int, string>? video = null) =>
-        Enumerable.Range(1, count).Select(i => new Row($"{name}-{i}", video?.Invoke(i) ?? $"https://media.example.com/{name}-{i}.mp4", $"{name} row {i}")).ToList();
-
-    private static IEnumerable<(string, string, string, string)> HostRows(IEnumerable<Row> rows) => rows.Select(r => (r.Id, r.InputVideo, ReferenceImage, r.Prompt));
-
-    private static PSObject[] AsCsvRows(IEnumerable<Row> rows) => rows.Select(r =>
-    {
-        var row = new PSObject();
-        row.Properties.Add(new PSNoteProperty("Id", r.Id));
-        row.Properties.Add(new PSNoteProperty("input_video", r.InputVideo));
-        row.Properties.Add(new PSNoteProperty("reference_image", ReferenceImage));
-        row.Properties.Add(new PSNoteProperty("prompt", r.Prompt));
-        row.Properties.Add(new PSNoteProperty("mode", "animation"));
-        row.Properties.Add(new PSNoteProperty("resolution", "480p"));
-        return row;
-    }).ToArray();
 
     private static List<(string Kind, string? Row)> Records(string journalPath)
     {
@@ -119,7 +96,7 @@ public sealed class SubmitStageKillTests : IClassFixture<EmulatorFixture>
         var videos = directory.File("videos");
         var sample = directory.File("sample.mp4");
         File.WriteAllBytes(sample, Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray());
-        var rows = MakeRows("kill-" + stage, 6, stage == Stage.DuringAnUpload ? _ => sample : null);
+        var rows = BatchRow.Make("kill-" + stage, 6, stage == Stage.DuringAnUpload ? _ => sample : null);
         var faults = _emulator.Server.Options.Faults;
         var throttle = 2;
         var rate = 0;
@@ -142,7 +119,7 @@ public sealed class SubmitStageKillTests : IClassFixture<EmulatorFixture>
                 break;
         }
 
-        using (var child = TestHostProcess.Start(directory, _emulator.Server.BaseUri, HostRows(rows), journal, videos, throttle, rate))
+        using (var child = TestHostProcess.Start(directory, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), journal, videos, throttle, rate))
         {
             switch (stage)
             {
@@ -187,7 +164,7 @@ public sealed class SubmitStageKillTests : IClassFixture<EmulatorFixture>
         faults.Clear();
         using var session = _emulator.OpenSession();
 
-        var rerun = session.Run($"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -OutputDirectory $args[2] {FastPoll}", AsCsvRows(rows), journal, videos);
+        var rerun = session.Run($"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -OutputDirectory $args[2] {FastPoll}", BatchRow.AsCsvRows(rows), journal, videos);
 
         Assert.Null(rerun.Terminating);
         var reported = rerun.Errors.Where(e => e.FullyQualifiedErrorId.StartsWith("WanAnimate.SubmitOutcomeUnknown", StringComparison.Ordinal)).ToList();
@@ -228,18 +205,18 @@ public sealed class SubmitStageKillTests : IClassFixture<EmulatorFixture>
         // Both runs save into one folder: a row the other run submitted is followed and saved by both, often at the
         // same moment, and each must find the other's file complete and verified, never "already exists".
         var videos = shared.File("videos");
-        var rows = MakeRows("twice-" + (secondStartsMidway ? "staggered" : "together"), 60);
+        var rows = BatchRow.Make("twice-" + (secondStartsMidway ? "staggered" : "together"), 60);
 
         // Slow answers spread the batch over time, so the two runs overlap whichever starts first.
         _emulator.Server.Options.Faults.Submit.SlowResponseProbability = 0.3;
         _emulator.Server.Options.Faults.Submit.SlowResponseSeconds = 0.1;
-        using var first = TestHostProcess.Start(firstFolder, _emulator.Server.BaseUri, HostRows(rows), journal, videos, throttleLimit: 4);
+        using var first = TestHostProcess.Start(firstFolder, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), journal, videos, throttleLimit: 4);
         if (secondStartsMidway)
         {
             WaitUntil(() => Count(journal, "submitted") >= 20, "the first run was a third of the way through", first);
         }
 
-        using var second = TestHostProcess.Start(secondFolder, _emulator.Server.BaseUri, HostRows(rows), journal, videos, throttleLimit: 4);
+        using var second = TestHostProcess.Start(secondFolder, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), journal, videos, throttleLimit: 4);
         WaitUntil(() => first.HasExited && second.HasExited, "both runs ended");
 
         foreach (var row in rows)

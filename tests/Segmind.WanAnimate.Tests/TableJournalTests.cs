@@ -26,30 +26,6 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         _emulator.Reset(options => options.RetentionSeconds = 3600);
     }
 
-    private sealed record BatchRow(string Id, string InputVideo, string Prompt)
-    {
-        public const string ReferenceImage = "https://media.example.com/hero.png";
-
-        public string Fingerprint => EmulatorCounters.Fingerprint(InputVideo, ReferenceImage, Prompt, "animation", "480p", 987778);
-
-        public (string, string, string, string) ForHost => (Id, InputVideo, ReferenceImage, Prompt);
-    }
-
-    private static List<BatchRow> MakeRows(string name, int count) =>
-        Enumerable.Range(1, count).Select(i => new BatchRow($"{name}-{i}", $"https://media.example.com/{name}-{i}.mp4", $"{name} row {i}")).ToList();
-
-    private static PSObject[] AsCsvRows(IEnumerable<BatchRow> rows) => rows.Select(r =>
-    {
-        var row = new PSObject();
-        row.Properties.Add(new PSNoteProperty("Id", r.Id));
-        row.Properties.Add(new PSNoteProperty("input_video", r.InputVideo));
-        row.Properties.Add(new PSNoteProperty("reference_image", BatchRow.ReferenceImage));
-        row.Properties.Add(new PSNoteProperty("prompt", r.Prompt));
-        row.Properties.Add(new PSNoteProperty("mode", "animation"));
-        row.Properties.Add(new PSNoteProperty("resolution", "480p"));
-        return row;
-    }).ToArray();
-
     private async Task<(string Address, string Table)> NewTableAsync(string prefix)
     {
         var address = _azurite.NewTableAddress(prefix);
@@ -59,7 +35,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
     }
 
     private ScriptResult RunBatch(PowerShellSession session, IEnumerable<BatchRow> rows, string address, string credential, string videos) =>
-        session.Run($"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -JournalCredential $args[2] -OutputDirectory $args[3] {FastPoll} -Verbose", AsCsvRows(rows), address, credential, videos);
+        session.Run($"$args[0] | Invoke-WanAnimate -JournalPath $args[1] -JournalCredential $args[2] -OutputDirectory $args[3] {FastPoll} -Verbose", BatchRow.AsCsvRows(rows), address, credential, videos);
 
     private static void WaitUntil(Func<bool> condition, string what)
     {
@@ -80,7 +56,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
     {
         var (address, table) = await NewTableAsync("batch");
         var sas = AzuriteServer.TableSas(table, "rau");
-        var rows = MakeRows("table", 6);
+        var rows = BatchRow.Make("table", 6);
         using var first = new TemporaryDirectory();
         using (var session = _emulator.OpenSession())
         {
@@ -137,7 +113,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         using var directory = new TemporaryDirectory();
         using var session = _emulator.OpenSession();
 
-        var run = RunBatch(session, MakeRows("ro", 3), address, sas, directory.File("videos"));
+        var run = RunBatch(session, BatchRow.Make("ro", 3), address, sas, directory.File("videos"));
 
         // Statement-terminating inside the script: exactly one error, and the batch never started.
         var error = Assert.Single(run.Errors);
@@ -160,7 +136,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         _emulator.Server.Options.Faults.Submit.SlowResponseSeconds = 0.3;
         var (address, table) = await NewTableAsync("killed");
         var sas = new Dictionary<string, string> { ["SEGMIND_JOURNAL_SAS"] = AzuriteServer.TableSas(table, "rau") };
-        var rows = MakeRows("killed", 10);
+        var rows = BatchRow.Make("killed", 10);
 
         using (var sandbox = new TemporaryDirectory())
         using (var child = TestHostProcess.Start(sandbox, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, sandbox.File("videos"), throttleLimit: 1, environment: sas))
@@ -201,7 +177,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
     {
         var (address, table) = await NewTableAsync("twice");
         var sas = new Dictionary<string, string> { ["SEGMIND_JOURNAL_SAS"] = AzuriteServer.TableSas(table, "rau") };
-        var rows = MakeRows("twice", 16);
+        var rows = BatchRow.Make("twice", 16);
         using var one = new TemporaryDirectory();
         using var two = new TemporaryDirectory();
         using var first = TestHostProcess.Start(one, _emulator.Server.BaseUri, rows.Select(r => r.ForHost), address, one.File("videos"), throttleLimit: 2, environment: sas);
@@ -227,7 +203,7 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
         _emulator.Server.Options.RetentionSeconds = 300;
         var (address, table) = await NewTableAsync("expired");
         var sas = AzuriteServer.TableSas(table, "rau");
-        var rows = MakeRows("expired", 3);
+        var rows = BatchRow.Make("expired", 3);
         using (var first = new TemporaryDirectory())
         using (var session = _emulator.OpenSession())
         {
@@ -257,11 +233,11 @@ public sealed class TableJournalTests : IClassFixture<EmulatorFixture>, IClassFi
     {
         var (address, table) = await NewTableAsync("split");
         var sas = AzuriteServer.TableSas(table, "rau");
-        var rows = MakeRows("split", 4);
+        var rows = BatchRow.Make("split", 4);
         using var directory = new TemporaryDirectory();
         using var session = _emulator.OpenSession();
 
-        var submitted = session.Run("$args[0] | New-WanAnimateJob -JournalPath $args[1] -JournalCredential $args[2]", AsCsvRows(rows), address, sas);
+        var submitted = session.Run("$args[0] | New-WanAnimateJob -JournalPath $args[1] -JournalCredential $args[2]", BatchRow.AsCsvRows(rows), address, sas);
         Assert.True(submitted.Errors.Count == 0 && submitted.Terminating == null, submitted.Describe());
         Assert.Equal(rows.Count, _emulator.Server.Counters.AcceptedSubmits);
 

@@ -162,8 +162,8 @@ namespace Segmind.Client.Gallery
 
             if (row.Metrics != null)
             {
-                item.Cost = Number(row.Metrics, "cost");
-                item.InferenceTime = Number(row.Metrics, "inference_time");
+                item.Cost = MetricValues.Number(row.Metrics, "cost");
+                item.InferenceTime = MetricValues.Number(row.Metrics, "inference_time");
             }
 
             if (inputs.HasValue)
@@ -178,24 +178,6 @@ namespace Segmind.Client.Gallery
             }
 
             return item;
-        }
-
-        private static double? Number(IReadOnlyDictionary<string, object?> metrics, string name)
-        {
-            if (!metrics.TryGetValue(name, out var value) || value is null)
-            {
-                return null;
-            }
-
-            return value switch
-            {
-                double d => d,
-                long l => l,
-                int i => i,
-                decimal m => (double)m,
-                string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
-                _ => null,
-            };
         }
     }
 }

@@ -1,12 +1,11 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading;
+using Segmind.Client.Json;
 
 namespace Segmind.Client
 {
@@ -64,13 +63,6 @@ namespace Segmind.Client
     {
         /// <summary>The format version written in every record's <c>v</c> field.</summary>
         public const int FormatVersion = 1;
-
-        private static readonly JsonWriterOptions WriterOptions = new JsonWriterOptions
-        {
-            // Prompts stay readable in the file (no \uXXXX for every accented letter); control characters are still escaped.
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            Indented = false,
-        };
 
         private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
@@ -443,7 +435,7 @@ namespace Segmind.Client
                 writer.WriteNumber("pid", claim.ProcessId);
                 if (claim.ProcessStartedAt is DateTimeOffset started)
                 {
-                    writer.WriteString("pid_started", Timestamp(started));
+                    writer.WriteString("pid_started", JsonLinesFile.Timestamp(started));
                 }
 
                 writer.WriteString("machine", claim.Machine);
@@ -495,7 +487,7 @@ namespace Segmind.Client
                     writer.WriteString("poll_url", job.PollUrl.AbsoluteUri);
                 }
 
-                writer.WriteString("submitted_at", Timestamp(job.SubmittedAt));
+                writer.WriteString("submitted_at", JsonLinesFile.Timestamp(job.SubmittedAt));
             });
         }
 
@@ -594,7 +586,7 @@ namespace Segmind.Client
                 }
 
                 writer.WritePropertyName("metrics");
-                JournalJson.WriteValue(writer, result.Metrics);
+                MetricsJson.Write(writer, result.Metrics);
             });
         }
 
@@ -608,7 +600,7 @@ namespace Segmind.Client
                 if (metrics != null)
                 {
                     writer.WritePropertyName("metrics");
-                    JournalJson.WriteValue(writer, metrics);
+                    MetricsJson.Write(writer, metrics);
                 }
             });
         }
@@ -676,8 +668,6 @@ namespace Segmind.Client
         private static string NormaliseChoice(string? value, string defaultValue) =>
             string.IsNullOrWhiteSpace(value) ? defaultValue : value!.Trim().ToLowerInvariant();
 
-        private static string Timestamp(DateTimeOffset instant) => instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-
         private static void WriteOptional(Utf8JsonWriter writer, string name, string? value)
         {
             if (value != null)
@@ -690,36 +680,14 @@ namespace Segmind.Client
         /// One record as a line: a leading newline (kept only when the file ends in a torn line), the JSON object, and
         /// the closing newline. Every journal store keeps records in this one format.
         /// </summary>
-        internal static byte[] FormatRecord(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
-        {
-            using (var buffer = new MemoryStream())
+        internal static byte[] FormatRecord(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields) =>
+            // Wall time: records are read by people and by other runs, each on its own clock.
+            JsonLinesFile.FormatRecord(FormatVersion, kind, DateTimeOffset.UtcNow, writer =>
             {
-                buffer.WriteByte((byte)'\n');
-                using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-                {
-                    writer.WriteStartObject();
-                    writer.WriteNumber("v", FormatVersion);
-                    writer.WriteString("kind", kind);
-                    // Wall time: records are read by people and by other runs, each on its own clock.
-                    writer.WriteString("at", Timestamp(DateTimeOffset.UtcNow));
-                    if (rowId != null)
-                    {
-                        writer.WriteString("row", rowId);
-                    }
-
-                    if (requestId != null)
-                    {
-                        writer.WriteString("request_id", requestId);
-                    }
-
-                    fields(writer);
-                    writer.WriteEndObject();
-                }
-
-                buffer.WriteByte((byte)'\n');
-                return buffer.ToArray();
-            }
-        }
+                WriteOptional(writer, "row", rowId);
+                WriteOptional(writer, "request_id", requestId);
+                fields(writer);
+            });
 
         private void Append(string kind, string? rowId, string? requestId, Action<Utf8JsonWriter> fields)
         {
@@ -740,19 +708,7 @@ namespace Segmind.Client
                 var stream = _stream ?? throw new ObjectDisposedException(nameof(BatchJournal));
                 using (_lockDepth > 0 ? null : JournalFileLock.Acquire(_lockPath, LockTimeout, TimeProvider))
                 {
-                    // Another process may have appended since: find the end now, under the lock.
-                    var end = stream.Seek(0, SeekOrigin.End);
-                    var startsClean = end == 0;
-                    if (!startsClean)
-                    {
-                        stream.Seek(end - 1, SeekOrigin.Begin);
-                        startsClean = stream.ReadByte() == '\n';
-                        stream.Seek(end, SeekOrigin.Begin);
-                    }
-
-                    var offset = startsClean ? 1 : 0;
-                    stream.Write(line, offset, line.Length - offset);
-                    stream.Flush(flushToDisk: true);
+                    JsonLinesFile.Append(stream, line);
                 }
             }
         }

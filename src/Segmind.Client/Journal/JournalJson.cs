@@ -1,115 +1,14 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
 
 namespace Segmind.Client
 {
-    /// <summary>Plain .NET values (as the client hands out metrics) to JSON and back.</summary>
+    /// <summary>Journal records' JSON back to plain .NET values (writing them is <see cref="Json.MetricsJson"/>).</summary>
     internal static class JournalJson
     {
         private const int MaxDepth = 32;
-
-        public static void WriteValue(Utf8JsonWriter writer, object? value, int depth = 0)
-        {
-            if (depth > MaxDepth)
-            {
-                writer.WriteNullValue();
-                return;
-            }
-
-            switch (value)
-            {
-                case null:
-                    writer.WriteNullValue();
-                    break;
-                case string text:
-                    writer.WriteStringValue(text);
-                    break;
-                case bool flag:
-                    writer.WriteBooleanValue(flag);
-                    break;
-                case double number:
-                    WriteDouble(writer, number);
-                    break;
-                case float number:
-                    WriteDouble(writer, number);
-                    break;
-                case decimal number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case long number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case int number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case short number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case uint number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case ulong number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case DateTimeOffset instant:
-                    writer.WriteStringValue(instant.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture));
-                    break;
-                case DateTime instant:
-                    writer.WriteStringValue(instant.ToUniversalTime().ToString("o", CultureInfo.InvariantCulture));
-                    break;
-                case JsonElement element:
-                    element.WriteTo(writer);
-                    break;
-                case IEnumerable<KeyValuePair<string, object?>> pairs:
-                    writer.WriteStartObject();
-                    foreach (var pair in pairs)
-                    {
-                        writer.WritePropertyName(pair.Key);
-                        WriteValue(writer, pair.Value, depth + 1);
-                    }
-
-                    writer.WriteEndObject();
-                    break;
-                case IDictionary dictionary:
-                    writer.WriteStartObject();
-                    foreach (DictionaryEntry pair in dictionary)
-                    {
-                        writer.WritePropertyName(Convert.ToString(pair.Key, CultureInfo.InvariantCulture) ?? string.Empty);
-                        WriteValue(writer, pair.Value, depth + 1);
-                    }
-
-                    writer.WriteEndObject();
-                    break;
-                case IEnumerable items:
-                    writer.WriteStartArray();
-                    foreach (var item in items)
-                    {
-                        WriteValue(writer, item, depth + 1);
-                    }
-
-                    writer.WriteEndArray();
-                    break;
-                default:
-                    writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                    break;
-            }
-        }
-
-        private static void WriteDouble(Utf8JsonWriter writer, double number)
-        {
-            if (double.IsNaN(number) || double.IsInfinity(number))
-            {
-                // JSON has no NaN or Infinity; a string keeps the line valid and the value visible.
-                writer.WriteStringValue(number.ToString(CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                writer.WriteNumberValue(number);
-            }
-        }
 
         /// <summary>A JSON value as the client's plain values: string, long, double, bool, null, dictionaries and lists.</summary>
         public static object? ReadValue(JsonElement element, int depth = 0)

@@ -173,24 +173,13 @@ namespace Segmind.Client
 
         public override string ToString() => RowId + " " + Phase + (RequestId is null ? string.Empty : " " + RequestId);
 
-        internal JournalRow Claimed(RowClaim claim, DateTimeOffset? at) => new JournalRow(this)
+        internal JournalRow Claimed(RowClaim claim, DateTimeOffset? at) => new JournalRow(FreshAttempt(at))
         {
             Phase = JournalRowPhase.Claimed,
-            SubmitInterrupted = false,
-            RequestId = null,
-            StatusUrl = null,
-            ResponseUrl = null,
-            SubmittedAt = null,
-            Output = null,
-            Error = null,
-            Metrics = null,
-            SavedPath = null,
-            SavedLength = null,
-            LastRecordAt = at,
             Claim = claim,
         };
 
-        internal JournalRow Submitting(string? fingerprint, DateTimeOffset? at, IReadOnlyDictionary<string, object?>? inputs = null) => new JournalRow(this)
+        internal JournalRow Submitting(string? fingerprint, DateTimeOffset? at, IReadOnlyDictionary<string, object?>? inputs = null) => new JournalRow(FreshAttempt(at))
         {
             Inputs = inputs ?? Inputs,
 
@@ -200,27 +189,26 @@ namespace Segmind.Client
             SubmitInterrupted = true,
             InputFingerprint = fingerprint ?? InputFingerprint,
             SubmittingAt = at,
-            RequestId = null,
-            StatusUrl = null,
-            ResponseUrl = null,
-            SubmittedAt = null,
-            Output = null,
-            Error = null,
-            Metrics = null,
-            SavedPath = null,
-            SavedLength = null,
-            LastRecordAt = at,
         };
 
-        internal JournalRow Submitted(string requestId, Uri? statusUrl, Uri? responseUrl, DateTimeOffset? submittedAt, DateTimeOffset? at) => new JournalRow(this)
+        internal JournalRow Submitted(string requestId, Uri? statusUrl, Uri? responseUrl, DateTimeOffset? submittedAt, DateTimeOffset? at) => new JournalRow(FreshAttempt(at))
         {
-            Claim = null,
             Phase = JournalRowPhase.Submitted,
-            SubmitInterrupted = false,
             RequestId = requestId,
             StatusUrl = statusUrl,
             ResponseUrl = responseUrl,
             SubmittedAt = submittedAt ?? at,
+        };
+
+        /// <summary>This row with everything a previous job or attempt left behind cleared: no claim, job, outcome or saved file.</summary>
+        private JournalRow FreshAttempt(DateTimeOffset? at) => new JournalRow(this)
+        {
+            Claim = null,
+            SubmitInterrupted = false,
+            RequestId = null,
+            StatusUrl = null,
+            ResponseUrl = null,
+            SubmittedAt = null,
             Output = null,
             Error = null,
             Metrics = null,
@@ -293,39 +281,23 @@ namespace Segmind.Client
         public JournalRow? FindByRequestId(string requestId) => requestId != null && _byRequestId.TryGetValue(requestId, out var row) ? row : null;
 
         /// <summary>Rows whose submit outcome is unknown: each needs the user's decision (see <see cref="JournalRow.ResolutionHint"/>).</summary>
-        public IReadOnlyList<JournalRow> UnknownRows
-        {
-            get
-            {
-                var list = new List<JournalRow>();
-                foreach (var row in _rows.Values)
-                {
-                    if (row.Phase == JournalRowPhase.Unknown)
-                    {
-                        list.Add(row);
-                    }
-                }
-
-                return list;
-            }
-        }
+        public IReadOnlyList<JournalRow> UnknownRows => RowsIn(JournalRowPhase.Unknown);
 
         /// <summary>Rows with a job that has not ended yet (to wait for on a re-run).</summary>
-        public IReadOnlyList<JournalRow> PendingRows
-        {
-            get
-            {
-                var list = new List<JournalRow>();
-                foreach (var row in _rows.Values)
-                {
-                    if (row.Phase == JournalRowPhase.Submitted)
-                    {
-                        list.Add(row);
-                    }
-                }
+        public IReadOnlyList<JournalRow> PendingRows => RowsIn(JournalRowPhase.Submitted);
 
-                return list;
+        private List<JournalRow> RowsIn(JournalRowPhase phase)
+        {
+            var list = new List<JournalRow>();
+            foreach (var row in _rows.Values)
+            {
+                if (row.Phase == phase)
+                {
+                    list.Add(row);
+                }
             }
+
+            return list;
         }
 
         /// <summary>True when the row must not be submitted now: it has a job, or its last submit's outcome is unknown.</summary>

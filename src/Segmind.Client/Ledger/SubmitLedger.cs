@@ -1,10 +1,8 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Segmind.Client
@@ -27,7 +25,6 @@ namespace Segmind.Client
 
         private const int FormatVersion = 1;
         private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
-        private static readonly JsonWriterOptions WriterOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
         private static readonly ConcurrentDictionary<string, object> ProcessLocks = new ConcurrentDictionary<string, object>(StringComparer.Ordinal);
         private static readonly ConcurrentDictionary<string, byte> Pruned = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
 
@@ -77,7 +74,7 @@ namespace Segmind.Client
                 WriteRow(writer, rowId, row, journalPath, inputs);
                 writer.WriteString("status_url", job.StatusUrl.AbsoluteUri);
                 writer.WriteString("response_url", job.ResponseUrl.AbsoluteUri);
-                writer.WriteString("submitted_at", Timestamp(job.SubmittedAt));
+                writer.WriteString("submitted_at", JsonLinesFile.Timestamp(job.SubmittedAt));
             });
         }
 
@@ -284,28 +281,15 @@ namespace Segmind.Client
 
         private void Append(string kind, string? requestId, Action<Utf8JsonWriter> fields)
         {
-            byte[] line;
-            using (var buffer = new MemoryStream())
+            var line = JsonLinesFile.FormatRecord(FormatVersion, kind, _now(), writer =>
             {
-                buffer.WriteByte((byte)'\n');
-                using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+                if (requestId != null)
                 {
-                    writer.WriteStartObject();
-                    writer.WriteNumber("v", FormatVersion);
-                    writer.WriteString("kind", kind);
-                    writer.WriteString("at", Timestamp(_now()));
-                    if (requestId != null)
-                    {
-                        writer.WriteString("request_id", requestId);
-                    }
-
-                    fields(writer);
-                    writer.WriteEndObject();
+                    writer.WriteString("request_id", requestId);
                 }
 
-                buffer.WriteByte((byte)'\n');
-                line = buffer.ToArray();
-            }
+                fields(writer);
+            });
 
             var directory = System.IO.Path.GetDirectoryName(Path);
             if (!string.IsNullOrEmpty(directory))
@@ -319,19 +303,7 @@ namespace Segmind.Client
                 using (JournalFileLock.Acquire(Path + ".lock", LockTimeout, LedgerClock))
                 using (var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None))
                 {
-                    // A line torn by a crash gets its own line end first; otherwise the reserved newline is skipped.
-                    var end = stream.Seek(0, SeekOrigin.End);
-                    var startsClean = end == 0;
-                    if (!startsClean)
-                    {
-                        stream.Seek(end - 1, SeekOrigin.Begin);
-                        startsClean = stream.ReadByte() == '\n';
-                        stream.Seek(end, SeekOrigin.Begin);
-                    }
-
-                    var offset = startsClean ? 1 : 0;
-                    stream.Write(line, offset, line.Length - offset);
-                    stream.Flush(flushToDisk: true);
+                    JsonLinesFile.Append(stream, line);
                 }
             }
         }
@@ -409,8 +381,5 @@ namespace Segmind.Client
                 return null;
             }
         }
-
-        private static string Timestamp(DateTimeOffset instant) =>
-            instant.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
     }
 }

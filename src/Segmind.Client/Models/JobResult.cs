@@ -62,28 +62,10 @@ namespace Segmind.Client
         }
 
         /// <summary>Seconds of inference, from metrics (<c>inference_time</c>), when reported.</summary>
-        public double? InferenceTime => MetricNumber("inference_time");
+        public double? InferenceTime => MetricValues.Number(Metrics, "inference_time");
 
         /// <summary>Cost in credits, from metrics (<c>cost</c>), when reported.</summary>
-        public double? Cost => MetricNumber("cost");
-
-        private double? MetricNumber(string name)
-        {
-            if (!Metrics.TryGetValue(name, out var value) || value is null)
-            {
-                return null;
-            }
-
-            return value switch
-            {
-                double d => d,
-                long l => l,
-                int i => i,
-                decimal m => (double)m,
-                string s when double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
-                _ => null,
-            };
-        }
+        public double? Cost => MetricValues.Number(Metrics, "cost");
 
         public override string ToString() => RequestId;
     }

@@ -64,18 +64,14 @@ namespace Segmind.WanAnimate.Binding
         private static long? WholeNumber(PSObject? row, string name)
         {
             var value = Value(row, name);
-            switch (value)
+            if (value is null)
             {
-                case null:
-                    return null;
-                case long number:
-                    return number;
-                case int or short or byte or sbyte or uint or ushort:
-                    return Convert.ToInt64(value, CultureInfo.InvariantCulture);
-                case double real when real == Math.Floor(real) && real >= long.MinValue && real <= long.MaxValue:
-                    return (long)real;
-                case decimal exact when exact == decimal.Truncate(exact) && exact >= long.MinValue && exact <= long.MaxValue:
-                    return (long)exact;
+                return null;
+            }
+
+            if (WholeNumbers.FromNumber(value) is long number)
+            {
+                return number;
             }
 
             var text = Convert.ToString(value, CultureInfo.InvariantCulture);
@@ -84,12 +80,12 @@ namespace Segmind.WanAnimate.Binding
                 return null;
             }
 
-            if (long.TryParse(text!.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+            if (WholeNumbers.TryParse(text!, out var parsed))
             {
                 return parsed;
             }
 
-            throw new SegmindValidationException(name, string.Format(CultureInfo.InvariantCulture, "{0} '{1}' is not a whole number.", name, text));
+            throw new SegmindValidationException(name, WholeNumbers.NotAWholeNumber(name, text));
         }
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using System.Management.Automation;
 
 namespace Segmind.WanAnimate.Binding
@@ -23,35 +22,30 @@ namespace Segmind.WanAnimate.Binding
         public override object Transform(EngineIntrinsics engineIntrinsics, object? inputData)
         {
             var value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
-            switch (value)
+            if (value is null)
             {
-                case null:
-                    return DefaultValue;
-                case long number:
-                    return number;
-                case int or short or byte or sbyte or uint or ushort:
-                    return Convert.ToInt64(value, CultureInfo.InvariantCulture);
-                case double real when real == Math.Floor(real) && real >= long.MinValue && real <= long.MaxValue:
-                    return (long)real;
-                case decimal exact when exact == decimal.Truncate(exact) && exact >= long.MinValue && exact <= long.MaxValue:
-                    return (long)exact;
-                case string text:
-                    if (string.IsNullOrWhiteSpace(text))
-                    {
-                        return DefaultValue;
-                    }
-
-                    if (long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
-                    {
-                        return parsed;
-                    }
-
-                    throw new ArgumentTransformationMetadataException(
-                        string.Format(CultureInfo.InvariantCulture, "{0} '{1}' is not a whole number.", ParameterName, text));
-                default:
-                    throw new ArgumentTransformationMetadataException(
-                        string.Format(CultureInfo.InvariantCulture, "{0} '{1}' is not a whole number.", ParameterName, value));
+                return DefaultValue;
             }
+
+            if (WholeNumbers.FromNumber(value) is long number)
+            {
+                return number;
+            }
+
+            if (value is string text)
+            {
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    return DefaultValue;
+                }
+
+                if (WholeNumbers.TryParse(text, out var parsed))
+                {
+                    return parsed;
+                }
+            }
+
+            throw new ArgumentTransformationMetadataException(WholeNumbers.NotAWholeNumber(ParameterName, value));
         }
     }
 }

@@ -103,7 +103,7 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                 {
-                    ThrowTerminatingError(new ErrorRecord(ex, ErrorMapper.Prefix + ErrorMapper.FileErrorId, ErrorCategory.ReadError, JournalPath)
+                    ThrowTerminatingError(new ErrorRecord(ex, ErrorRecordFactory.Prefix + ErrorRecordFactory.FileErrorId, ErrorCategory.ReadError, JournalPath)
                     {
                         ErrorDetails = new ErrorDetails("Cannot read the journal '" + journal + "': " + ex.Message),
                     });
@@ -123,7 +123,7 @@ namespace Segmind.WanAnimate.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is ArgumentException)
             {
-                ThrowTerminatingError(new ErrorRecord(ex, ErrorMapper.Prefix + ErrorMapper.FileErrorId, ErrorCategory.WriteError, page)
+                ThrowTerminatingError(new ErrorRecord(ex, ErrorRecordFactory.Prefix + ErrorRecordFactory.FileErrorId, ErrorCategory.WriteError, page)
                 {
                     ErrorDetails = new ErrorDetails("Cannot write the gallery '" + page + "': " + ex.Message),
                 });
@@ -165,7 +165,7 @@ namespace Segmind.WanAnimate.Commands
             }
             catch (SegmindException ex)
             {
-                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPath));
+                ThrowTerminatingError(ErrorRecordFactory.ToErrorRecord(ex, JournalPath));
             }
         }
 

@@ -22,7 +22,7 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (SegmindException ex)
                 {
-                    sink.WriteError(ErrorMapper.ToErrorRecord(ex, null));
+                    sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, null));
                 }
             });
         }

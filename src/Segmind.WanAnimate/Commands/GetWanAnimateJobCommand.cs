@@ -63,7 +63,7 @@ namespace Segmind.WanAnimate.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException)
             {
-                var record = ErrorMapper.ToErrorRecord(ex, path);
+                var record = ErrorRecordFactory.ToErrorRecord(ex, path);
                 record.ErrorDetails.RecommendedAction = "Check that the ledger file can be read.";
                 ThrowTerminatingError(record);
                 return;
@@ -114,7 +114,7 @@ namespace Segmind.WanAnimate.Commands
         };
 
         private static ErrorRecord Unavailable(string message) =>
-            new ErrorRecord(new InvalidOperationException(message), ErrorMapper.Prefix + LedgerUnavailableId, ErrorCategory.ResourceUnavailable, null)
+            new ErrorRecord(new InvalidOperationException(message), ErrorRecordFactory.Prefix + LedgerUnavailableId, ErrorCategory.ResourceUnavailable, null)
             {
                 ErrorDetails = new ErrorDetails(message),
             };

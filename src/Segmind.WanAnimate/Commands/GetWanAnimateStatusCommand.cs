@@ -73,7 +73,7 @@ namespace Segmind.WanAnimate.Commands
                             LedgerAccess.RecordExpired(sink, reference.RequestId);
                         }
 
-                        sink.WriteError(ErrorMapper.ToErrorRecord(ex, target));
+                        sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, target));
                     }
                 });
             }

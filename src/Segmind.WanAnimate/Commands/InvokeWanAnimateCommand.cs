@@ -82,7 +82,7 @@ namespace Segmind.WanAnimate.Commands
             var templateProblem = FileName == null ? null : OutputFileName.CheckTemplate(FileName);
             if (templateProblem != null)
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("FileName", templateProblem, FileName));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("FileName", templateProblem, FileName));
             }
 
             WaitParameters.Validate(this, Timeout, PollInterval);
@@ -104,7 +104,7 @@ namespace Segmind.WanAnimate.Commands
             _inputs++;
             if (OutFile != null && _inputs > 1)
             {
-                WriteError(ErrorMapper.InvalidArgument(
+                WriteError(ErrorRecordFactory.InvalidArgument(
                     "OutFile",
                     string.Format(CultureInfo.InvariantCulture, "Row {0}: -OutFile takes a single input; use -OutputDirectory for a batch. Nothing was sent for this row.", row.Row),
                     row.Target));
@@ -126,7 +126,7 @@ namespace Segmind.WanAnimate.Commands
                 var name = _names.NameFor(FileName, string.Empty, row.RowId, row.Row, out var problem);
                 if (name == null || !_names.Claim(Path.Combine(destinationDirectory, name), RowOwner(row), out problem))
                 {
-                    WriteError(ErrorMapper.InvalidArgument("FileName", "Row " + row.Row.ToString(CultureInfo.InvariantCulture) + ": " + problem + " Nothing was sent for this row.", row.Target));
+                    WriteError(ErrorRecordFactory.InvalidArgument("FileName", "Row " + row.Row.ToString(CultureInfo.InvariantCulture) + ": " + problem + " Nothing was sent for this row.", row.Target));
                     return;
                 }
             }
@@ -151,7 +151,7 @@ namespace Segmind.WanAnimate.Commands
             {
                 var exists = new SegmindOutputFileExistsException(
                     "'" + destinationFile + "' already exists; nothing was sent for this row.", destinationFile, null);
-                WriteError(ErrorMapper.ToErrorRecord(exists, row.Target, row.Row));
+                WriteError(ErrorRecordFactory.ToErrorRecord(exists, row.Target, row.Row));
                 return;
             }
 
@@ -250,19 +250,19 @@ namespace Segmind.WanAnimate.Commands
                         LedgerAccess.RecordExpired(sink, known.RequestId ?? string.Empty);
                     }
 
-                    sink.WriteError(ErrorMapper.ToErrorRecord(ex, row.Target, row.Row));
+                    sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, row.Target, row.Row));
                     return;
                 }
 
                 if (result.Status == Segmind.Client.JobState.Failed)
                 {
-                    sink.WriteError(ErrorMapper.ToErrorRecord(new SegmindJobFailedException("Job " + result.RequestId + " FAILED.", result.RequestId, result.Error), row.Target, row.Row));
+                    sink.WriteError(ErrorRecordFactory.ToErrorRecord(new SegmindJobFailedException("Job " + result.RequestId + " FAILED.", result.RequestId, result.Error), row.Target, row.Row));
                     return;
                 }
 
                 if (result.Status != Segmind.Client.JobState.Completed || result.OutputKind == OutputKind.None)
                 {
-                    sink.WriteError(ErrorMapper.NotCompleted(result.RequestId, result.Status, row.Target));
+                    sink.WriteError(ErrorRecordFactory.NotCompleted(result.RequestId, result.Status, row.Target));
                     return;
                 }
             }
@@ -326,7 +326,7 @@ namespace Segmind.WanAnimate.Commands
                         var name = _names.NameFor(FileName, result.RequestId, row.RowId, row.Row, out var problem);
                         if (name == null || !_names.Claim(Path.Combine(destinationDirectory!, name), RowOwner(row), out problem))
                         {
-                            sink.WriteError(ErrorMapper.InvalidArgument("FileName", problem!, row.Target));
+                            sink.WriteError(ErrorRecordFactory.InvalidArgument("FileName", problem!, row.Target));
                             return;
                         }
 
@@ -346,7 +346,7 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
                 {
-                    var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
+                    var record = ErrorRecordFactory.ToErrorRecord(ex, row.Target, row.Row);
                     record.ErrorDetails.RecommendedAction =
                         "Job " + result.RequestId + " completed; save it with 'Save-WanAnimateOutput -RequestId " + result.RequestId + "' within the hour Segmind keeps results"
                         + (journal == null ? "." : ", or run the batch again with the same -JournalPath.");

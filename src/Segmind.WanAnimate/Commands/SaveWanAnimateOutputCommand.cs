@@ -145,12 +145,12 @@ namespace Segmind.WanAnimate.Commands
             var templateProblem = FileName == null ? null : OutputFileName.CheckTemplate(FileName);
             if (templateProblem != null)
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("FileName", templateProblem, FileName));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("FileName", templateProblem, FileName));
             }
 
             if (ParameterSetName == JournalToDirectorySet && JournalPath == null && !MyInvocation.ExpectingInput)
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("JournalPath", NoInputMessage, null));
             }
         }
 
@@ -160,7 +160,7 @@ namespace Segmind.WanAnimate.Commands
             {
                 if (Journal == null)
                 {
-                    WriteError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                    WriteError(ErrorRecordFactory.InvalidArgument("JournalPath", NoInputMessage, null));
                     return;
                 }
 
@@ -174,14 +174,14 @@ namespace Segmind.WanAnimate.Commands
             object target = (object?)pipedObject ?? requestId ?? string.Empty;
             if (string.IsNullOrWhiteSpace(requestId))
             {
-                WriteError(ErrorMapper.InvalidArgument("RequestId", "The input has no RequestId: nothing to save.", target));
+                WriteError(ErrorRecordFactory.InvalidArgument("RequestId", "The input has no RequestId: nothing to save.", target));
                 return;
             }
 
             _inputs++;
             if (Path != null && _inputs > 1)
             {
-                WriteError(ErrorMapper.InvalidArgument(
+                WriteError(ErrorRecordFactory.InvalidArgument(
                     "Path",
                     string.Format(CultureInfo.InvariantCulture, "-Path names a single file but input {0} ({1}) arrived; use -Directory for several results.", _inputs, requestId),
                     target));
@@ -198,7 +198,7 @@ namespace Segmind.WanAnimate.Commands
                 var name = _names.NameFor(FileName, requestId!.Trim(), named?.RowId, named?.Row, out var problem);
                 if (name == null)
                 {
-                    WriteError(ErrorMapper.InvalidArgument("FileName", problem!, target));
+                    WriteError(ErrorRecordFactory.InvalidArgument("FileName", problem!, target));
                     return;
                 }
 
@@ -206,13 +206,13 @@ namespace Segmind.WanAnimate.Commands
             }
             catch (ArgumentException ex)
             {
-                WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, target));
+                WriteError(ErrorRecordFactory.InvalidArgument("RequestId", ex.Message, target));
                 return;
             }
 
             if (Path == null && !_names.Claim(destination, "job " + requestId!.Trim(), out var collision))
             {
-                WriteError(ErrorMapper.InvalidArgument("FileName", collision!, target));
+                WriteError(ErrorRecordFactory.InvalidArgument("FileName", collision!, target));
                 return;
             }
 
@@ -279,7 +279,7 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
                 {
-                    sink.WriteError(ErrorMapper.ToErrorRecord(ex, target));
+                    sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, target));
                 }
                 finally
                 {
@@ -302,7 +302,7 @@ namespace Segmind.WanAnimate.Commands
             catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException || ex is ItemNotFoundException || ex is ProviderNotFoundException
                 || ex is System.Management.Automation.DriveNotFoundException || ex is PSInvalidOperationException)
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("Directory", ex.Message, Directory));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("Directory", ex.Message, Directory));
                 return;
             }
 
@@ -331,7 +331,7 @@ namespace Segmind.WanAnimate.Commands
                     var name = _names.NameFor(FileName, id, row.RowId, null, out var problem);
                     if (name == null)
                     {
-                        WriteError(ErrorMapper.InvalidArgument("FileName", problem!, id));
+                        WriteError(ErrorRecordFactory.InvalidArgument("FileName", problem!, id));
                         continue;
                     }
 
@@ -339,13 +339,13 @@ namespace Segmind.WanAnimate.Commands
                 }
                 catch (ArgumentException ex)
                 {
-                    WriteError(ErrorMapper.InvalidArgument("RequestId", ex.Message, id));
+                    WriteError(ErrorRecordFactory.InvalidArgument("RequestId", ex.Message, id));
                     continue;
                 }
 
                 if (!_names.Claim(destination, "job " + id, out var collision))
                 {
-                    WriteError(ErrorMapper.InvalidArgument("FileName", collision!, id));
+                    WriteError(ErrorRecordFactory.InvalidArgument("FileName", collision!, id));
                     continue;
                 }
 
@@ -378,7 +378,7 @@ namespace Segmind.WanAnimate.Commands
                     }
                     catch (Exception ex) when (ex is SegmindException || ex is IOException || ex is UnauthorizedAccessException)
                     {
-                        sink.WriteError(ErrorMapper.ToErrorRecord(ex, id));
+                        sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, id));
                     }
                     finally
                     {
@@ -477,13 +477,13 @@ namespace Segmind.WanAnimate.Commands
 
             if (result.Status != JobState.Completed)
             {
-                sink.WriteError(ErrorMapper.NotCompleted(result.RequestId, result.Status, target));
+                sink.WriteError(ErrorRecordFactory.NotCompleted(result.RequestId, result.Status, target));
                 return false;
             }
 
             if (result.OutputKind == OutputKind.None)
             {
-                sink.WriteError(ErrorMapper.NoOutput(result.RequestId, target));
+                sink.WriteError(ErrorRecordFactory.NoOutput(result.RequestId, target));
                 return false;
             }
 

@@ -108,7 +108,7 @@ namespace Segmind.WanAnimate.Commands
             // Never a prompt (a runbook would hang): without input there is nothing to wait for, so say what is needed.
             if (ParameterSetName == FromJournalSet && JournalPath == null && !MyInvocation.ExpectingInput)
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("JournalPath", NoInputMessage, null));
             }
         }
 
@@ -128,7 +128,7 @@ namespace Segmind.WanAnimate.Commands
             {
                 if (Journal == null)
                 {
-                    WriteError(ErrorMapper.InvalidArgument("JournalPath", NoInputMessage, null));
+                    WriteError(ErrorRecordFactory.InvalidArgument("JournalPath", NoInputMessage, null));
                     return;
                 }
 

@@ -46,7 +46,7 @@ namespace Segmind.WanAnimate.Errors
                 return null;
             }
 
-            var record = ErrorMapper.ToErrorRecord(fatal, Volatile.Read(ref _firstTarget));
+            var record = ErrorRecordFactory.ToErrorRecord(fatal, Volatile.Read(ref _firstTarget));
             record.ErrorDetails = new ErrorDetails(string.Format(
                 CultureInfo.InvariantCulture,
                 "{0} The batch stopped: nothing further was sent ({1} row(s) not submitted or not checked).",
@@ -69,7 +69,7 @@ namespace Segmind.WanAnimate.Errors
             var figures = balance is null
                 ? string.Empty
                 : string.Format(CultureInfo.InvariantCulture, " The balance is now {0:0.####} credits ({1:0.####} free).", balance.Credits, balance.FreeCredits);
-            var record = ErrorMapper.ToErrorRecord(credits, Volatile.Read(ref _firstTarget));
+            var record = ErrorRecordFactory.ToErrorRecord(credits, Volatile.Read(ref _firstTarget));
             record.ErrorDetails = new ErrorDetails(string.Format(
                 CultureInfo.InvariantCulture,
                 "{0}{1} Submitting stopped at the first refusal: {2} row(s) were not submitted; every job already accepted was still collected.",

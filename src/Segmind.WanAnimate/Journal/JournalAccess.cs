@@ -74,7 +74,7 @@ namespace Segmind.WanAnimate.Journal
                 row.RowId,
                 what);
             var exception = new SegmindSubmitOutcomeUnknownException(message);
-            var record = new ErrorRecord(exception, ErrorMapper.Prefix + exception.ErrorId, ErrorCategory.ConnectionError, target)
+            var record = new ErrorRecord(exception, ErrorRecordFactory.Prefix + exception.ErrorId, ErrorCategory.ConnectionError, target)
             {
                 ErrorDetails = new ErrorDetails(message)
                 {
@@ -96,7 +96,7 @@ namespace Segmind.WanAnimate.Journal
                 row.RowId,
                 holder);
             var exception = new InvalidOperationException(message);
-            return new ErrorRecord(exception, ErrorMapper.Prefix + RowClaimedId, ErrorCategory.ResourceBusy, target)
+            return new ErrorRecord(exception, ErrorRecordFactory.Prefix + RowClaimedId, ErrorCategory.ResourceBusy, target)
             {
                 ErrorDetails = new ErrorDetails(message)
                 {
@@ -115,7 +115,7 @@ namespace Segmind.WanAnimate.Journal
                 rowId,
                 firstRow);
             var exception = new SegmindValidationException("Id", message);
-            return new ErrorRecord(exception, ErrorMapper.Prefix + DuplicateRowId, ErrorCategory.InvalidArgument, target)
+            return new ErrorRecord(exception, ErrorRecordFactory.Prefix + DuplicateRowId, ErrorCategory.InvalidArgument, target)
             {
                 ErrorDetails = new ErrorDetails(message)
                 {
@@ -131,7 +131,7 @@ namespace Segmind.WanAnimate.Journal
                 string.Format(CultureInfo.InvariantCulture, "Job {0} FAILED.", row.RequestId),
                 row.RequestId ?? string.Empty,
                 row.Error);
-            var record = ErrorMapper.ToErrorRecord(exception, target, rowNumber);
+            var record = ErrorRecordFactory.ToErrorRecord(exception, target, rowNumber);
             record.ErrorDetails.RecommendedAction =
                 "The journal records that this row's job FAILED; it is not submitted again. Fix the inputs, or give the row a new Id, to submit it again.";
             return record;

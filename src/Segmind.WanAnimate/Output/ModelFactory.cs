@@ -40,7 +40,7 @@ namespace Segmind.WanAnimate.Output
                 ResponseUrl = responseUrl,
                 Cost = result.Cost,
                 InferenceTime = result.InferenceTime,
-                QueueTime = MetricNumber(result.Metrics, "queue_time"),
+                QueueTime = MetricValues.Number(result.Metrics, "queue_time"),
                 Metrics = ToHashtable(result.Metrics),
             };
             var completedAt = inputs?.CompletedAt ?? CompletionTime(result, inputs?.SubmittedAt, output, completionSeen);
@@ -68,24 +68,6 @@ namespace Segmind.WanAnimate.Output
 
             var byServer = submittedAt.Value.AddSeconds(output.QueueTime.Value + output.InferenceTime.Value);
             return byServer < result.RetrievedAt ? byServer : result.RetrievedAt;
-        }
-
-        private static double? MetricNumber(IReadOnlyDictionary<string, object?> metrics, string name)
-        {
-            if (!metrics.TryGetValue(name, out var value) || value is null)
-            {
-                return null;
-            }
-
-            return value switch
-            {
-                double d => d,
-                long l => l,
-                int i => i,
-                decimal m => (double)m,
-                string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) => parsed,
-                _ => null,
-            };
         }
 
         /// <summary>The core's view of a result the user piped in, so it can be saved without fetching it again.</summary>

@@ -49,19 +49,19 @@ namespace Segmind.WanAnimate.Pipeline
                     RecordFailed(sink, journal, rowId, reference.RequestId, ex);
                 }
 
-                sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
+                sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, target, row));
             }
             catch (SegmindNotFoundException ex)
             {
                 // Unknown or expired at Segmind: nothing is left to wait for, so the ledger stops listing it as pending.
                 progress.EndedOtherwise(sink);
                 LedgerAccess.RecordExpired(sink, reference.RequestId);
-                sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
+                sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, target, row));
             }
             catch (SegmindException ex)
             {
                 progress.EndedOtherwise(sink);
-                sink.WriteError(ErrorMapper.ToErrorRecord(ex, target, row));
+                sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, target, row));
             }
 
             return null;
@@ -106,12 +106,12 @@ namespace Segmind.WanAnimate.Pipeline
         {
             if (timeout <= TimeSpan.Zero)
             {
-                cmdlet.ThrowTerminatingError(ErrorMapper.InvalidArgument("Timeout", "-Timeout must be positive, e.g. 3600 (seconds) or '01:00:00'.", timeout));
+                cmdlet.ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("Timeout", "-Timeout must be positive, e.g. 3600 (seconds) or '01:00:00'.", timeout));
             }
 
             if (pollInterval.HasValue && pollInterval.Value <= TimeSpan.Zero)
             {
-                cmdlet.ThrowTerminatingError(ErrorMapper.InvalidArgument("PollInterval", "-PollInterval must be positive, e.g. 10 (seconds) or '00:00:10'.", pollInterval));
+                cmdlet.ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("PollInterval", "-PollInterval must be positive, e.g. 10 (seconds) or '00:00:10'.", pollInterval));
             }
         }
 

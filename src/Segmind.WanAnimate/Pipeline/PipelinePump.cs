@@ -62,7 +62,7 @@ namespace Segmind.WanAnimate.Pipeline
             }
             catch (Exception ex)
             {
-                WriteError(ErrorMapper.ToErrorRecord(ex, null));
+                WriteError(ErrorRecordFactory.ToErrorRecord(ex, null));
             }
             finally
             {
@@ -264,7 +264,7 @@ namespace Segmind.WanAnimate.Pipeline
             }
             catch (Exception ex)
             {
-                sink.WriteError(ErrorMapper.ToErrorRecord(ex, null));
+                sink.WriteError(ErrorRecordFactory.ToErrorRecord(ex, null));
             }
         }
     }

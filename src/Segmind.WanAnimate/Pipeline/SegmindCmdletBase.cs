@@ -88,7 +88,7 @@ namespace Segmind.WanAnimate.Pipeline
             }
             catch (SegmindException ex)
             {
-                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, null));
+                ThrowTerminatingError(ErrorRecordFactory.ToErrorRecord(ex, null));
             }
 
             OpenJournal();
@@ -454,7 +454,7 @@ namespace Segmind.WanAnimate.Pipeline
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is SegmindJournalException)
             {
-                ThrowTerminatingError(ErrorMapper.ToErrorRecord(ex, JournalPathArgument));
+                ThrowTerminatingError(ErrorRecordFactory.ToErrorRecord(ex, JournalPathArgument));
                 throw;
             }
         }
@@ -477,7 +477,7 @@ namespace Segmind.WanAnimate.Pipeline
                 || ex is NotSupportedException || ex is TimeoutException || ex is ItemNotFoundException || ex is ProviderNotFoundException
                 || ex is System.Management.Automation.DriveNotFoundException || ex is PSInvalidOperationException)
             {
-                var record = ErrorMapper.ToErrorRecord(ex, path);
+                var record = ErrorRecordFactory.ToErrorRecord(ex, path);
                 record.ErrorDetails = new ErrorDetails("Cannot open the journal '" + path + "': " + ex.Message);
                 ThrowTerminatingError(record);
             }
@@ -497,7 +497,7 @@ namespace Segmind.WanAnimate.Pipeline
             var fromEnvironment = Segmind.Client.ApiKey.FromEnvironment();
             if (fromEnvironment == null)
             {
-                ThrowTerminatingError(ErrorMapper.NoApiKey());
+                ThrowTerminatingError(ErrorRecordFactory.NoApiKey());
             }
 
             return fromEnvironment!;
@@ -515,7 +515,7 @@ namespace Segmind.WanAnimate.Pipeline
                     source = "$env:" + SegmindClientOptions.BaseUriEnvironmentVariable;
                     if (!Uri.TryCreate(fromEnvironment!.Trim(), UriKind.Absolute, out uri))
                     {
-                        ThrowTerminatingError(ErrorMapper.InvalidArgument("BaseUri", source + " is not an absolute http(s) address.", fromEnvironment));
+                        ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("BaseUri", source + " is not an absolute http(s) address.", fromEnvironment));
                     }
                 }
             }
@@ -523,7 +523,7 @@ namespace Segmind.WanAnimate.Pipeline
             uri ??= SegmindClientOptions.DefaultBaseUri;
             if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("BaseUri", source + " '" + uri.OriginalString + "' is not an absolute http(s) address.", uri));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("BaseUri", source + " '" + uri.OriginalString + "' is not an absolute http(s) address.", uri));
             }
 
             return uri;

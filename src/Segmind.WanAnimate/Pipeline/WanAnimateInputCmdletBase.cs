@@ -226,7 +226,7 @@ namespace Segmind.WanAnimate.Pipeline
         {
             if (UploadUri != null && (!UploadUri.IsAbsoluteUri || (UploadUri.Scheme != Uri.UriSchemeHttp && UploadUri.Scheme != Uri.UriSchemeHttps)))
             {
-                ThrowTerminatingError(ErrorMapper.InvalidArgument("UploadUri", "-UploadUri '" + UploadUri.OriginalString + "' is not an absolute http(s) address.", UploadUri));
+                ThrowTerminatingError(ErrorRecordFactory.InvalidArgument("UploadUri", "-UploadUri '" + UploadUri.OriginalString + "' is not an absolute http(s) address.", UploadUri));
             }
         }
 
@@ -259,7 +259,7 @@ namespace Segmind.WanAnimate.Pipeline
             }
             catch (SegmindValidationException ex)
             {
-                WriteError(ErrorMapper.InvalidRow(ex, target, row));
+                WriteError(ErrorRecordFactory.InvalidRow(ex, target, row));
                 prepared = null!;
                 return false;
             }
@@ -299,7 +299,7 @@ namespace Segmind.WanAnimate.Pipeline
                     throw new OperationCanceledException("Stopped before the submit was sent.", outcome.Error, cancellation);
 
                 case SubmitOutcomeKind.Unknown:
-                    var unknown = ErrorMapper.ToErrorRecord(outcome.Error!, row.Target, row.Row);
+                    var unknown = ErrorRecordFactory.ToErrorRecord(outcome.Error!, row.Target, row.Row);
                     if (Journal != null)
                     {
                         unknown.ErrorDetails.RecommendedAction = "Check the Segmind account's request history and credits. If no job was created for row "
@@ -310,7 +310,7 @@ namespace Segmind.WanAnimate.Pipeline
                     return null;
 
                 default:
-                    var record = ErrorMapper.ToErrorRecord(outcome.Error!, row.Target, row.Row);
+                    var record = ErrorRecordFactory.ToErrorRecord(outcome.Error!, row.Target, row.Row);
                     if (outcome.JournalRefused)
                     {
                         record.ErrorDetails.RecommendedAction = outcome.Error is SegmindRowClaimedException

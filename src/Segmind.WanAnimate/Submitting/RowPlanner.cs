@@ -65,7 +65,7 @@ namespace Segmind.WanAnimate.Submitting
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is TimeoutException || ex is SegmindJournalException)
             {
-                var record = ErrorMapper.ToErrorRecord(ex, row.Target, row.Row);
+                var record = ErrorRecordFactory.ToErrorRecord(ex, row.Target, row.Row);
                 record.ErrorDetails.RecommendedAction = "Nothing was sent for this row because the journal could not be read or written. Check the journal (its disk, or its table) and run the batch again.";
                 cmdlet.WriteError(record);
                 journaled = null;
@@ -125,7 +125,7 @@ namespace Segmind.WanAnimate.Submitting
                 row.RowId,
                 journaled.RequestId ?? "no request id",
                 string.Join(", ", differing));
-            cmdlet.WriteError(ErrorMapper.InvalidRow(new SegmindValidationException(differing[0], message), row.Target, row.Row));
+            cmdlet.WriteError(ErrorRecordFactory.InvalidRow(new SegmindValidationException(differing[0], message), row.Target, row.Row));
             return true;
         }
     }

@@ -1,6 +1,7 @@
 using Segmind.Client.Tests.TestSupport;
 using Segmind.Client.TableStorage;
 using Xunit;
+using static Segmind.Client.Tests.TestSupport.JournalSamples;
 
 namespace Segmind.Client.Tests.TableStorage;
 
@@ -15,31 +16,8 @@ public sealed class TableJournalTests
         _azurite = azurite;
     }
 
-    private static WanAnimateRequest Request(string prompt = "a dancer", long seed = 42) => new()
-    {
-        InputVideo = "https://cdn.example.test/motion.mp4?se=2030&sig=INPUT-URL-SIGNATURE",
-        ReferenceImage = "https://cdn.example.test/hero.png",
-        Prompt = prompt,
-        Mode = "animation",
-        Resolution = "720p",
-        Seed = seed,
-    };
-
-    private static SubmittedJob Submitted(string requestId) => new(
-        requestId,
-        JobState.Queued,
-        new Uri("https://api.example.test/v2/requests/" + requestId + "/status"),
-        new Uri("https://api.example.test/v2/requests/" + requestId),
-        null,
-        new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
-
-    private static JobResult Completed(string requestId) => new(
-        requestId,
-        JobState.Completed,
-        null,
-        new Dictionary<string, object?> { ["inference_time"] = 401.5, ["cost"] = 0.75 },
-        "https://cdn.example.test/out/" + requestId + ".mp4",
-        DateTimeOffset.UtcNow);
+    private static WanAnimateRequest Request(string prompt = "a dancer", long seed = 42) =>
+        JournalSamples.Request(prompt, seed, JournalSamples.InputVideo + "?se=2030&sig=INPUT-URL-SIGNATURE");
 
     private TableCredential Key => TableCredential.Parse(_azurite.ConnectionString, "JournalCredential");
 

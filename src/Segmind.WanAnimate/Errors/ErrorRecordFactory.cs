@@ -11,7 +11,7 @@ namespace Segmind.WanAnimate.Errors
     /// scripts can branch on, the input as TargetObject and a recommended action. The core never puts the API key
     /// into an exception, and nothing here adds it.
     /// </summary>
-    internal static class ErrorMapper
+    internal static class ErrorRecordFactory
     {
         public const string Prefix = "WanAnimate.";
         public const string NoApiKeyId = "NoApiKey";
