@@ -48,7 +48,7 @@ namespace Segmind.Client
                 catch (OperationCanceledException) when (bound.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
                     throw new SegmindWaitTimeoutException(
-                        $"Stopped waiting for job '{job.RequestId}' after {Describe(limit)} (last status {seen.Status ?? "unknown"}; a status request was still unanswered at the deadline); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after completion).",
+                        $"Stopped waiting for job '{job.RequestId}' after {Describe(limit)} (last status {seen.Status ?? "unknown"}; a status request was still unanswered at the deadline); the job goes on at Segmind, so wait again with its request id (results are kept for 1 hour after submission).",
                         job.RequestId,
                         seen.Status,
                         "a status request was still unanswered at the deadline");

@@ -505,6 +505,9 @@ namespace Segmind.Client
         /// <summary>The clock every wait of this client runs on.</summary>
         internal TimeProvider Time => _time;
 
+        /// <summary>How long Segmind keeps a job's status and result after its submission, as this client plans with it.</summary>
+        public TimeSpan Retention => _options.ResolveRetention();
+
         internal static string Describe(TimeSpan value) =>
             value.TotalSeconds < 120 ? ErrorMapper.Seconds(value) : TimeSpan.FromSeconds(Math.Round(value.TotalSeconds)).ToString("c", System.Globalization.CultureInfo.InvariantCulture);
 

@@ -109,6 +109,52 @@ public sealed class BatchPlannerTests : IClassFixture<EmulatorFixture>
     }
 
     [Fact]
+    public void AJobSubmittedHereIsFirstPolledWhenItCanHaveEndedNotSecondsAfterItsSubmit()
+    {
+        var clock = new ManualClock();
+        var planner = new BatchPlanner(clock);
+        var scheduled = TimeSpan.FromSeconds(2);
+
+        // Nothing completed yet: no duration is known, so the schedule decides.
+        Track(planner, clock, "first");
+        Assert.Equal(scheduled, planner.FirstPollDelay("first", scheduled));
+        clock.Advance(TimeSpan.FromSeconds(401));
+        planner.OnStatus(Status("first", JobState.Processing, 400));
+        planner.OnFinished("first", Status("first", JobState.Completed, 400));
+
+        // Durations known, no queue seen yet: it may start at once, and cannot end before it has run the shortest tenth (+1 %).
+        Track(planner, clock, "alone");
+        Assert.InRange(planner.FirstPollDelay("alone", scheduled).TotalSeconds, 403.9, 404.1);
+
+        // A job followed without its submit seen here (a CSV of jobs sent earlier, perhaps long done): the schedule.
+        planner.OnTracked("from-a-csv");
+        Assert.Equal(scheduled, planner.FirstPollDelay("from-a-csv", scheduled));
+        planner.OnFinished("alone", null);
+        planner.OnFinished("from-a-csv", null);
+
+        // The server queues: 10 running (seen starting just now) and 20 queued. A new job waits for three waves
+        // (the running ten, then the queued twenty, 10 at a time) and then runs its own (+1 %).
+        for (var i = 0; i < 30; i++)
+        {
+            Track(planner, clock, "j" + i);
+            planner.OnStatus(Status("j" + i, i < 10 ? JobState.Processing : JobState.Queued, 0));
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+
+        Track(planner, clock, "new");
+        Assert.InRange(planner.FirstPollDelay("new", scheduled).TotalSeconds, 1603, 1606);
+
+        // However deep the line, a job is read before it is at risk of expiring (45 minutes of the hour).
+        for (var i = 30; i < 80; i++)
+        {
+            Track(planner, clock, "j" + i);
+        }
+
+        Track(planner, clock, "deep");
+        Assert.InRange(planner.FirstPollDelay("deep", scheduled).TotalMinutes, 29.9, 30.1);
+    }
+
+    [Fact]
     public void AJobAtRiskOfExpiringIsNamedInOneWarning()
     {
         var clock = new ManualClock();

@@ -125,6 +125,35 @@ public sealed class RateControlTests
         Assert.Equal(20, simulation.Gate.EffectiveRequestsPerMinute);
     }
 
+    [Theory]
+    [InlineData(27)]
+    [InlineData(26)]
+    [InlineData(24)]
+    [InlineData(20)]
+    public void ABudgetThatShrinksBelowTheLearnedOneIsLearnedAgain(int shrunk)
+    {
+        // The gate learns 30 a minute; then another client starts sharing the key and leaves less. A few refusals
+        // a minute at the old rate stay under the share that says "budget", so only their persistence can tell.
+        var server = new SlidingWindowServer(30);
+        var simulation = new Simulation(new RequestGateOptions { ThrottleLimit = 4 }, server.Answer) { Latency = TimeSpan.FromMilliseconds(300) };
+        simulation.Run(TimeSpan.FromMinutes(6), keepWaiting: 16);
+        Assert.InRange(simulation.Gate.LearnedRequestsPerMinute!.Value, 27, 33);
+
+        server.Limit = shrunk;
+        var trace = new List<string>();
+        for (var minute = 6; minute < 20; minute++)
+        {
+            simulation.Run(TimeSpan.FromMinutes(1), keepWaiting: 16);
+            var (a, r) = simulation.Between(TimeSpan.FromMinutes(minute), TimeSpan.FromMinutes(minute + 1));
+            trace.Add($"{minute}: {a}/{r} rate {simulation.Gate.EffectiveRequestsPerMinute:0.0} learned {simulation.Gate.LearnedRequestsPerMinute:0.0}");
+        }
+
+        var (accepted, refused) = simulation.Between(TimeSpan.FromMinutes(12), TimeSpan.FromMinutes(20));
+        Assert.True(refused < 0.05 * (accepted + refused), string.Join("; ", trace));
+        Assert.True(accepted >= 0.85 * shrunk * 8, string.Join("; ", trace));
+        Assert.InRange(simulation.Gate.LearnedRequestsPerMinute!.Value, shrunk * 0.9, shrunk * 1.1);
+    }
+
     /// <summary>A per-key limit like Segmind's: a sliding 60-second window; refused requests do not count; Retry-After says when a slot frees.</summary>
     private sealed class SlidingWindowServer
     {

@@ -42,7 +42,7 @@ public static class BatchControllerFigure
         const int rows = 100;
         const int workers = 10;
         const double jobSeconds = 400;
-        var scale = settings.Quick ? 0.001 : 0.002;
+        var scale = settings.Quick ? 0.002 : 0.01;
         var planned = await RunBatchAsync(rows, workers, jobSeconds, scale, rpm: 20, retentionSeconds: 3600, faults: false, PollSchedule.Default, planRetention: TimeSpan.FromHours(1));
         var unplanned = await RunBatchAsync(rows, workers, jobSeconds, scale, rpm: 20, retentionSeconds: 3600, faults: false, PollSchedule.Default, planRetention: TimeSpan.FromHours(1000));
         var fixedLoop = await RunBatchAsync(rows, workers, jobSeconds, scale, rpm: 20, retentionSeconds: 3600, faults: false, PollSchedule.Fixed(TimeSpan.FromSeconds(1)), planRetention: TimeSpan.FromHours(1000));

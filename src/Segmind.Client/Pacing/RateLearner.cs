@@ -51,6 +51,12 @@ namespace Segmind.Client
         /// </summary>
         public const int CrowdedBurstsForABudget = 3;
 
+        /// <summary>
+        /// Separate refusals, each within two minutes of the last, at a rate under a learned budget: the budget is lower
+        /// than learned (learned a little high, or another client now shares the key), so it is learned again.
+        /// </summary>
+        public const int SteadyRefusalsForABudget = 3;
+
         private readonly MinuteCounter _answers = new MinuteCounter();
         private readonly MinuteCounter _refusals = new MinuteCounter();
 
@@ -70,6 +76,8 @@ namespace Segmind.Client
         private DateTimeOffset? _lastCrowdedBurst;
         private DateTimeOffset? _lastCutAt;
         private int _confirmations;
+        private bool _deeperCutTried;
+        private int _steadyRefusals;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -134,8 +142,22 @@ namespace Segmind.Client
             {
                 var shareSinceCut = _refusalsSinceCut / (double)Math.Max(1, _answersSinceCut);
                 var useless = _refusalsSinceCut >= RefusalsToCallACutUseless && shareSinceCut >= _shareBeforeCut * 0.5;
+                if (useless && !_deeperCutTried)
+                {
+                    // Refusals went on: either they are not about our rate, or the budget was learned a little high
+                    // (a minute counted here can straddle the server's). Cut once more, to what the server accepted
+                    // in the minutes since the cut; if that changes nothing either, the rate before the first cut comes back.
+                    _deeperCutTried = true;
+                    var deeper = Cut(now, current, ceiling, keepExperiment: true);
+                    if (deeper != current)
+                    {
+                        return deeper;
+                    }
+                }
+
                 var restored = _rateBeforeCut;
                 _cutAt = null;
+                _deeperCutTried = false;
                 if (useless)
                 {
                     _noCutUntil = now + NoCutAfterUselessCut;
@@ -156,6 +178,13 @@ namespace Segmind.Client
             var refusals = _refusals.Sum(now);
             var crowded = previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers);
             var probedPast = LearnedBudget is double budget && current is double rate && rate > budget;
+            _steadyRefusals = previousEpisode.HasValue && now - previousEpisode.Value < Window + Window ? _steadyRefusals + 1 : 1;
+            if (!crowded && !probedPast && LearnedBudget.HasValue && current.HasValue && _steadyRefusals >= SteadyRefusalsForABudget)
+            {
+                // Learn it again from the last minutes at this steady rate: what the server let through.
+                return Cut(now, current, ceiling);
+            }
+
             if (!crowded && !probedPast)
             {
                 return current;
@@ -167,7 +196,7 @@ namespace Segmind.Client
         }
 
         /// <summary>Cuts to just under what the server accepted over the last minute (unless that is no lower than now).</summary>
-        private double? Cut(DateTimeOffset now, double? current, double? ceiling, double? confirmed = null)
+        private double? Cut(DateTimeOffset now, double? current, double? ceiling, double? confirmed = null, bool keepExperiment = false)
         {
             var answers = _answers.Sum(now);
             var refusals = _refusals.Sum(now);
@@ -203,9 +232,16 @@ namespace Segmind.Client
             }
 
             LearnedBudget = learned;
+            _steadyRefusals = 0;
             Cuts++;
-            _rateBeforeCut = current;
-            _shareBeforeCut = refusals / (double)Math.Max(1, answers);
+            if (!keepExperiment)
+            {
+                // A deeper cut keeps what the first one is judged against, and the rate to undo them both to.
+                _rateBeforeCut = current;
+                _shareBeforeCut = refusals / (double)Math.Max(1, answers);
+                _deeperCutTried = false;
+            }
+
             _cutAt = now;
             _judgeFrom = now + Window;
             _answersSinceCut = 0;

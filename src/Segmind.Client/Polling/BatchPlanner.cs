@@ -56,6 +56,9 @@ namespace Segmind.Client
         private readonly List<TaskCompletionSource<bool>> _waiters = new List<TaskCompletionSource<bool>>();
         private TimeSpan _retention = SegmindClientOptions.DefaultRetention;
         private int _maxRunning;
+
+        // A job answered QUEUED while others ran: the server holds a line, and the first-poll plan may use it.
+        private bool _queueSeen;
         private int _tracked;
 
         public BatchPlanner(TimeProvider? clock = null)
@@ -170,7 +173,7 @@ namespace Segmind.Client
             {
                 if (!_jobs.ContainsKey(requestId))
                 {
-                    _jobs[requestId] = new Outstanding(submittedAt);
+                    _jobs[requestId] = new Outstanding(submittedAt) { SubmittedHere = true };
                 }
 
                 if (_jobs.Count > 2 * _tracked + 64)
@@ -248,6 +251,11 @@ namespace Segmind.Client
                 }
 
                 _maxRunning = Math.Max(_maxRunning, running);
+                if (status.Status == JobState.Queued && running > 0)
+                {
+                    _queueSeen = true;
+                }
+
                 var now = _clock.GetUtcNow();
                 var expires = job.SubmittedAt + _retention;
                 if (!status.IsTerminal && !job.Warned && now >= job.SubmittedAt + TimeSpan.FromTicks((long)(_retention.Ticks * AtRiskShare)))
@@ -345,22 +353,53 @@ namespace Segmind.Client
                     return scheduled;
                 }
 
-                // The estimate is an earliest end, so polling sooner would only hear "not yet"; but a job must be
-                // read once it reaches its at-risk share of the retention window, so that the warning is on time.
-                var longest = LongestQueuedPoll.TotalSeconds;
-                if (job != null)
+                return CappedLocked(job, wait, scheduled, now);
+            }
+        }
+
+        /// <summary>
+        /// The first poll of a job submitted through this planner: once this batch has completed jobs, not before the
+        /// job can have ended (the shortest tenth of durations after its submit, and, once the server has been seen to
+        /// queue, after its turn in the server's slots), instead of a "QUEUED" answer a few seconds after the submit. A job followed without its submit being seen here (a CSV of
+        /// jobs submitted earlier, maybe long done) is polled on <paramref name="scheduled"/>, as is any job before a
+        /// duration is known.
+        /// </summary>
+        public TimeSpan FirstPollDelay(string requestId, TimeSpan scheduled)
+        {
+            lock (_lock)
+            {
+                if (!(QuantileLocked(0.1) is double shortest) || shortest <= 0
+                    || !_jobs.TryGetValue(requestId, out var job) || !job.SubmittedHere)
                 {
-                    var atRisk = (job.SubmittedAt + TimeSpan.FromTicks((long)(_retention.Ticks * AtRiskShare)) - now).TotalSeconds;
-                    if (atRisk > 0)
-                    {
-                        longest = Math.Min(longest, atRisk + 1);
-                    }
+                    return scheduled;
                 }
 
-                wait = Math.Min(wait, longest);
-                var planned = TimeSpan.FromSeconds(Math.Max(0, wait));
-                return planned > scheduled ? planned : scheduled;
+                // Only once the server has been seen to queue is the line ahead a real one; until then the job may
+                // start at once, and all that is known is that it runs at least the shortest tenth of durations.
+                var now = _clock.GetUtcNow();
+                var end = _queueSeen ? EarliestEndLocked(job, shortest, now) : job.SubmittedAt + TimeSpan.FromSeconds(shortest);
+                var wait = (end - now).TotalSeconds + Margin(shortest);
+                return CappedLocked(job, wait, scheduled, now);
             }
+        }
+
+        private TimeSpan CappedLocked(Outstanding? job, double wait, TimeSpan scheduled, DateTimeOffset now)
+        {
+            // The estimate is an earliest end, so polling sooner would only hear "not yet"; but a job must be
+            // read once it reaches its at-risk share of the retention window, so that the warning is on time.
+            var longest = LongestQueuedPoll.TotalSeconds;
+            if (job != null)
+            {
+                var atRisk = (job.SubmittedAt + TimeSpan.FromTicks((long)(_retention.Ticks * AtRiskShare)) - now).TotalSeconds;
+                if (atRisk > 0)
+                {
+                    longest = Math.Min(longest, atRisk + 1);
+                }
+            }
+
+            wait = Math.Min(wait, longest);
+            var planned = TimeSpan.FromSeconds(Math.Max(0, wait));
+            return planned > scheduled ? planned : scheduled;
         }
 
         /// <summary>
@@ -581,6 +620,9 @@ namespace Segmind.Client
             public DateTimeOffset SubmittedAt { get; }
 
             public bool Tracked { get; set; }
+
+            /// <summary>Its submit was seen here, so <see cref="SubmittedAt"/> is the server's clock start of its retention.</summary>
+            public bool SubmittedHere { get; set; }
 
             public string? State { get; set; }
 

@@ -21,7 +21,8 @@ namespace Segmind.Client
     /// </para>
     /// <para>
     /// <b>Timing.</b> Each job is polled on its <see cref="PollSchedule"/> (the delay grows after every poll), the
-    /// first poll lands at a random point around the schedule's first delay (<see cref="JobPollerOptions.FirstPollSpread"/>)
+    /// first poll lands at a random point around the schedule's first delay (<see cref="JobPollerOptions.FirstPollSpread"/>),
+    /// or, for a job submitted in this batch once durations are known, at its earliest end (<see cref="BatchPlanner"/>),
     /// and every delay is jittered, so polls spread over time instead of arriving in waves. At most
     /// <see cref="JobPollerOptions.MaxConcurrentPolls"/> polls run at once; the rest wait in the queue by due time.
     /// </para>
@@ -37,6 +38,9 @@ namespace Segmind.Client
     /// </remarks>
     public sealed class JobPoller : IDisposable
     {
+        /// <summary>A first poll the planner put at a job's earliest end comes up to this share of the wait later.</summary>
+        private const double PlannedPollSpread = 0.05;
+
         private readonly object _lock = new object();
         private readonly IJobStatusSource? _source;
         private readonly JobPollerOptions _options;
@@ -164,23 +168,35 @@ namespace Segmind.Client
             }
 
             var entry = new Entry(job, source, schedule, deadline, waitLimit, cancellationToken, progress);
+            Planner.OnTracked(job.RequestId);
             lock (_lock)
             {
                 if (_disposed)
                 {
+                    Planner.OnFinished(job.RequestId, null);
                     throw new ObjectDisposedException(nameof(JobPoller));
                 }
 
                 var now = _clock.GetUtcNow().UtcTicks;
-                var first = schedule.NextDelay(0, _random).Ticks;
-                var spread = _options.FirstPollSpread;
-                var factor = (1 - spread) + (_random.NextDouble() * 2 * spread);
-                var due = now + Math.Max(1, (long)(first * factor));
+                var scheduled = schedule.NextDelay(0, _random);
+                var planned = Planner.FirstPollDelay(job.RequestId, scheduled);
+                long first;
+                if (planned > scheduled)
+                {
+                    // Planned at the earliest end: a little later, never sooner, so jobs that end together spread out.
+                    first = (long)(planned.Ticks * (1 + (_random.NextDouble() * PlannedPollSpread)));
+                }
+                else
+                {
+                    var spread = _options.FirstPollSpread;
+                    var factor = (1 - spread) + (_random.NextDouble() * 2 * spread);
+                    first = (long)(scheduled.Ticks * factor);
+                }
+
+                var due = now + Math.Max(1, first);
                 _queue.Enqueue(entry, Math.Min(due, Math.Max(now, deadline.UtcTicks)));
                 _tracked++;
             }
-
-            Planner.OnTracked(job.RequestId);
 
             if (cancellationToken.CanBeCanceled)
             {

@@ -223,7 +223,7 @@ namespace Segmind.WanAnimate.Commands
                 return;
             }
 
-            if (known.Phase == JournalRowPhase.Saved && (JournalAccess.SavedFileIsIntact(known) || JournalAccess.ResultExpired(known)))
+            if (known.Phase == JournalRowPhase.Saved && (JournalAccess.SavedFileIsIntact(known) || JournalAccess.ResultExpired(known, Client.Retention)))
             {
                 WriteSavedEarlier(row, job, known, sink);
                 return;

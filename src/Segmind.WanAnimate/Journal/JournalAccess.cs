@@ -157,12 +157,12 @@ namespace Segmind.WanAnimate.Journal
         }
 
         /// <summary>
-        /// True when the row was saved more than an hour ago: Segmind keeps a result for one hour after completion, so
-        /// there is nothing left to download again.
+        /// True when the saved row's job was submitted longer ago than <paramref name="retention"/>: Segmind keeps a
+        /// result for that long after submission, so there is nothing left to download again.
         /// </summary>
-        public static bool ResultExpired(JournalRow row) =>
-            // Wall time, as the journal's record times are.
-            row.Phase == JournalRowPhase.Saved && row.LastRecordAt is DateTimeOffset saved && DateTimeOffset.UtcNow - saved > TimeSpan.FromHours(1);
+        public static bool ResultExpired(JournalRow row, TimeSpan retention) =>
+            // Wall time, as the journal's record times are; a row without its submit time counts from its last record.
+            row.Phase == JournalRowPhase.Saved && (row.SubmittedAt ?? row.LastRecordAt) is DateTimeOffset since && DateTimeOffset.UtcNow - since > retention;
 
         /// <summary>The status a row's job was last known to have.</summary>
         public static string LastKnownStatus(JournalRow row) => row.Phase switch
