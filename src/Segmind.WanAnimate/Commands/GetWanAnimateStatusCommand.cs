@@ -12,7 +12,7 @@ namespace Segmind.WanAnimate.Commands
     /// <summary>Checks the status of jobs once. FAILED is reported as data (Status and Error), not as an error.</summary>
     [Cmdlet(VerbsCommon.Get, "WanAnimateStatus")]
     [OutputType(typeof(WanAnimateStatus))]
-    public sealed class GetWanAnimateStatusCommand : SegmindCmdletBase
+    public sealed class GetWanAnimateStatusCommand : BatchCmdletBase
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("request_id", "Id")]
@@ -26,26 +26,11 @@ namespace Segmind.WanAnimate.Commands
         [AllowEmptyString]
         public string? StatusUrl { get; set; }
 
-        /// <summary>Requests in flight for this account (submits and polls share it); applies only when given.</summary>
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 4;
-
-        /// <summary>Requests a minute for this account, 0 meaning unlimited; applies only when given.</summary>
-        [Parameter]
-        [ValidateRange(0, 100000)]
-        public int RequestsPerMinute { get; set; }
-
-        [Parameter]
-        public SwitchParameter AsJob { get; set; }
-
         /// <summary>The piped object itself, so errors can point at it.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true)]
         public PSObject? InputObject { get; set; }
 
-        protected override bool RunAsJob => AsJob.IsPresent;
-
-        internal override void ConfigureClient(SegmindClientOptions options) => ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+        internal override void ConfigureClient(SegmindClientOptions options) => ConfigurePacing(options);
 
         protected override void ProcessInput()
         {

@@ -71,11 +71,6 @@ namespace Segmind.WanAnimate.Commands
         [Parameter(ParameterSetName = OutFileSet)]
         public SwitchParameter Force { get; set; }
 
-        [Parameter]
-        public SwitchParameter AsJob { get; set; }
-
-        protected override bool RunAsJob => AsJob.IsPresent;
-
         protected override void ValidateParameters()
         {
             base.ValidateParameters();

@@ -16,11 +16,6 @@ namespace Segmind.WanAnimate.Commands
     {
         private readonly InputOrder _order = new InputOrder();
 
-        [Parameter]
-        public SwitchParameter AsJob { get; set; }
-
-        protected override bool RunAsJob => AsJob.IsPresent;
-
         protected override void ProcessInput()
         {
             if (!TryPrepareRow(out var row))

@@ -23,7 +23,7 @@ namespace Segmind.WanAnimate.Commands
     /// </summary>
     [Cmdlet(VerbsData.Save, "WanAnimateOutput", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = JournalToDirectorySet)]
     [OutputType(typeof(WanAnimateResult))]
-    public sealed class SaveWanAnimateOutputCommand : SegmindCmdletBase
+    public sealed class SaveWanAnimateOutputCommand : BatchCmdletBase
     {
         private const string ResultToDirectorySet = "ResultToDirectory";
         private const string ResultToPathSet = "ResultToPath";
@@ -104,24 +104,9 @@ namespace Segmind.WanAnimate.Commands
         [SecureStringTransformation]
         public SecureString? JournalCredential { get; set; }
 
-        /// <summary>Downloads at once (default 4); when given, also the account's shared budget of API requests in flight.</summary>
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = ConcurrentDownloads;
-
-        /// <summary>Requests a minute for this account, 0 meaning unlimited; applies only when given.</summary>
-        [Parameter]
-        [ValidateRange(0, 100000)]
-        public int RequestsPerMinute { get; set; }
-
         /// <summary>Overwrite an existing file.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
-
-        [Parameter]
-        public SwitchParameter AsJob { get; set; }
-
-        protected override bool RunAsJob => AsJob.IsPresent;
 
         /// <summary>The journal's and the ledger's rows, read once when an input first needs them.</summary>
         private RecordedRows Recorded => _recorded ??= new RecordedRows(Journal);
@@ -133,7 +118,7 @@ namespace Segmind.WanAnimate.Commands
         internal override void ConfigureClient(SegmindClientOptions options)
         {
             _downloads = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
-            ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+            ConfigurePacing(options);
         }
 
         private const string NoInputMessage =

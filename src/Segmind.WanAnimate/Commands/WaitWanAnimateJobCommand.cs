@@ -20,7 +20,7 @@ namespace Segmind.WanAnimate.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Wait, "WanAnimateJob", DefaultParameterSetName = FromJournalSet)]
     [OutputType(typeof(WanAnimateResult))]
-    public sealed class WaitWanAnimateJobCommand : SegmindCmdletBase
+    public sealed class WaitWanAnimateJobCommand : BatchCmdletBase
     {
         internal const int ProgressActivityId = 0x5E6D;
 
@@ -73,29 +73,14 @@ namespace Segmind.WanAnimate.Commands
         [SecondsTimeSpanTransformation]
         public TimeSpan? PollInterval { get; set; }
 
-        /// <summary>Requests in flight for this account (submits and polls share it); applies only when given.</summary>
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 4;
-
-        /// <summary>Requests a minute for this account, 0 meaning unlimited; applies only when given.</summary>
-        [Parameter]
-        [ValidateRange(0, 100000)]
-        public int RequestsPerMinute { get; set; }
-
         /// <summary>How long Segmind keeps a job after submission (a number means seconds); default SEGMIND_RETENTION, else 1 hour.</summary>
         [Parameter]
         [SecondsTimeSpanTransformation]
         public TimeSpan? Retention { get; set; }
 
-        [Parameter]
-        public SwitchParameter AsJob { get; set; }
-
         /// <summary>The piped job itself: its inputs are carried into the result and errors point at it.</summary>
         [Parameter(ValueFromPipeline = true, DontShow = true, ParameterSetName = ByRequestIdSet)]
         public PSObject? InputObject { get; set; }
-
-        protected override bool RunAsJob => AsJob.IsPresent;
 
         internal override string? JournalPathArgument => JournalPath;
 
@@ -119,7 +104,7 @@ namespace Segmind.WanAnimate.Commands
         {
             options.Retention = Retention;
             WaitParameters.Apply(options, PollInterval);
-            ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+            ConfigurePacing(options);
         }
 
         protected override void ProcessInput()

@@ -271,21 +271,6 @@ namespace Segmind.WanAnimate.Pipeline
         }
 
         /// <summary>
-        /// Sets the account's shared request budget from -ThrottleLimit and -RequestsPerMinute, each only when given,
-        /// so an explicit value of one cmdlet is not undone by the defaults of the next.
-        /// </summary>
-        internal void ConfigurePacing(SegmindClientOptions options, int throttleLimit, int requestsPerMinute)
-        {
-            var bound = MyInvocation.BoundParameters;
-            int? limit = bound.ContainsKey("ThrottleLimit") ? throttleLimit : (int?)null;
-            double? rate = bound.ContainsKey("RequestsPerMinute") ? requestsPerMinute : (double?)null;
-            if (options.ApiKey != null && (limit.HasValue || rate.HasValue))
-            {
-                RequestGateRegistry.Configure(options.ApiKey, options.BaseUri, limit, rate);
-            }
-        }
-
-        /// <summary>
         /// Whether this invocation's verbose messages may be shown: false only when -Verbose:$false was given, or neither
         /// -Verbose nor -Debug was and $VerbosePreference is SilentlyContinue or Ignore. When unsure, true: formatting a
         /// message nobody reads costs a little time, dropping one somebody asked for would be wrong.

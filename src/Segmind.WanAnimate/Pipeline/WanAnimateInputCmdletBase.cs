@@ -20,7 +20,7 @@ namespace Segmind.WanAnimate.Pipeline
     /// The job inputs shared by New-WanAnimateJob and Invoke-WanAnimate: parameters that bind from CSV columns in
     /// either header style, row validation before any network use, and the throttled submit.
     /// </summary>
-    public abstract class WanAnimateInputCmdletBase : SegmindCmdletBase
+    public abstract class WanAnimateInputCmdletBase : BatchCmdletBase
     {
         private int _commandLineRows;
         private int _pipelineRows;
@@ -77,16 +77,6 @@ namespace Segmind.WanAnimate.Pipeline
         [AllowNull]
         [AllowEmptyString]
         public string? Id { get; set; }
-
-        /// <summary>Submits in flight at once; when given, also the account's shared budget of requests in flight.</summary>
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 4;
-
-        /// <summary>Requests a minute for this account, submits and polls together; 0 means unlimited. Applies only when given.</summary>
-        [Parameter]
-        [ValidateRange(0, 100000)]
-        public int RequestsPerMinute { get; set; }
 
         /// <summary>How long Segmind keeps a job after submission (a number means seconds); the batch keeps every job collectable inside it. Default SEGMIND_RETENTION, else 1 hour.</summary>
         [Parameter]
@@ -148,7 +138,7 @@ namespace Segmind.WanAnimate.Pipeline
 
             // Submits and polls of this account share one process-wide budget; an explicit -ThrottleLimit or
             // -RequestsPerMinute changes it, otherwise the shared default (or an earlier explicit value) stands.
-            ConfigurePacing(options, ThrottleLimit, RequestsPerMinute);
+            ConfigurePacing(options);
         }
 
         internal override string? JournalPathArgument => JournalPath;
