@@ -2,58 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
+using Segmind.Client.Json;
 
 namespace Segmind.Client
 {
-    /// <summary>Journal records' JSON back to plain .NET values (writing them is <see cref="Json.MetricsJson"/>).</summary>
+    /// <summary>A journal or ledger record's fields by name, as .NET values (nested values such as metrics are written with <see cref="MetricsJson"/>).</summary>
     internal static class JournalJson
     {
-        private const int MaxDepth = 32;
-
-        /// <summary>A JSON value as the client's plain values: string, long, double, bool, null, dictionaries and lists.</summary>
-        public static object? ReadValue(JsonElement element, int depth = 0)
-        {
-            if (depth > MaxDepth)
-            {
-                return null;
-            }
-
-            switch (element.ValueKind)
-            {
-                case JsonValueKind.String:
-                    return element.GetString();
-                case JsonValueKind.Number:
-                    if (element.TryGetInt64(out var whole))
-                    {
-                        return whole;
-                    }
-
-                    return element.GetDouble();
-                case JsonValueKind.True:
-                    return true;
-                case JsonValueKind.False:
-                    return false;
-                case JsonValueKind.Object:
-                    var map = new Dictionary<string, object?>(StringComparer.Ordinal);
-                    foreach (var property in element.EnumerateObject())
-                    {
-                        map[property.Name] = ReadValue(property.Value, depth + 1);
-                    }
-
-                    return map;
-                case JsonValueKind.Array:
-                    var list = new List<object?>();
-                    foreach (var item in element.EnumerateArray())
-                    {
-                        list.Add(ReadValue(item, depth + 1));
-                    }
-
-                    return list;
-                default:
-                    return null;
-            }
-        }
-
         public static string? GetString(JsonElement record, string name) =>
             record.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
@@ -79,7 +34,7 @@ namespace Segmind.Client
 
         public static IReadOnlyDictionary<string, object?>? GetObject(JsonElement record, string name) =>
             record.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object
-                ? (IReadOnlyDictionary<string, object?>?)ReadValue(value)
+                ? (IReadOnlyDictionary<string, object?>?)JsonValues.ToPlain(value)
                 : null;
     }
 }
