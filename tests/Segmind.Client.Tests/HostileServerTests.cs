@@ -14,33 +14,19 @@ namespace Segmind.Client.Tests;
 /// whatever address the answers or the caller name, every echo of the key is cleaned before it reaches an error or
 /// an object, and a garbled answer to a submit never reads as "not submitted".
 /// </summary>
-public sealed class HostileServerTests : IAsyncLifetime
+public sealed class HostileServerTests : StubServerTest
 {
     private static readonly IPAddress SecondHost = IPAddress.Parse("127.0.0.2");
 
-    private readonly RecordingGate _gate = new();
     private readonly List<string> _warnings = new();
-    private StubServer _api = null!;
-    private StubServer _elsewhere = null!;
+    private readonly StubServer _elsewhere;
 
-    public Task InitializeAsync()
+    public HostileServerTests()
     {
-        TestKeys.Watch();
-        _api = StubServer.Answering(500, "{}");
-        _elsewhere = new StubServer((_, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"COMPLETED\",\"request_id\":\"job-1\",\"output\":\"https://cdn.example.com/x.mp4\"}"u8.ToArray(), null, ct), SecondHost);
-        return Task.CompletedTask;
+        _elsewhere = AnotherServer(new StubServer((_, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"COMPLETED\",\"request_id\":\"job-1\",\"output\":\"https://cdn.example.com/x.mp4\"}"u8.ToArray(), null, ct), SecondHost));
     }
 
-    public async Task DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _elsewhere.DisposeAsync();
-        TestKeys.AssertNoLeak();
-    }
-
-    private SegmindClient Client(Action<SegmindClientOptions>? adjust = null)
-    {
-        var options = TestClientOptions.For(_api.BaseUri, _gate);
+    protected override void Configure(SegmindClientOptions options) =>
         options.Warning = message =>
         {
             lock (_warnings)
@@ -48,21 +34,15 @@ public sealed class HostileServerTests : IAsyncLifetime
                 _warnings.Add(message);
             }
         };
-        adjust?.Invoke(options);
-        return new SegmindClient(options);
-    }
-
-    private void Answer(int status, string body, string contentType = "application/json", params (string, string)[] headers) =>
-        _api.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), headers, ct);
 
     /// <summary>Submits get <paramref name="submitAnswer"/>, every GET <paramref name="getAnswer"/>.</summary>
     private void AnswerSubmitThen(string submitAnswer, string getAnswer) =>
-        _api.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", Encoding.UTF8.GetBytes(request.Method == "POST" ? submitAnswer : getAnswer), null, ct);
+        Stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, 200, "application/json", Encoding.UTF8.GetBytes(request.Method == "POST" ? submitAnswer : getAnswer), null, ct);
 
     private void AssertSecondHostNeverReached()
     {
         Assert.Empty(_elsewhere.Requests);
-        Assert.All(_api.Requests, r => Assert.Equal(TestKeys.Secret, r.Header("x-api-key")));
+        Assert.All(Stub.Requests, r => Assert.Equal(TestKeys.Secret, r.Header("x-api-key")));
     }
 
     // ---- 1. The key goes only to the configured API host ----
@@ -80,10 +60,10 @@ public sealed class HostileServerTests : IAsyncLifetime
         var result = await client.WaitAsync(submitted.ToReference(), TimeSpan.FromSeconds(30));
 
         Assert.Equal(JobState.Completed, result.Status);
-        Assert.Equal(_api.BaseUri.Authority, submitted.StatusUrl.Authority);
-        Assert.Equal(_api.BaseUri.Authority, submitted.ResponseUrl.Authority);
+        Assert.Equal(Stub.BaseUri.Authority, submitted.StatusUrl.Authority);
+        Assert.Equal(Stub.BaseUri.Authority, submitted.ResponseUrl.Authority);
         Assert.Null(submitted.PollUrl);
-        Assert.Contains(_api.Requests, r => r.Path == "/v2/requests/job-1/status");
+        Assert.Contains(Stub.Requests, r => r.Path == "/v2/requests/job-1/status");
         AssertSecondHostNeverReached();
         Assert.Contains(_warnings, w => w.Contains(other.Authority) && w.Contains("job-1"));
     }
@@ -100,7 +80,7 @@ public sealed class HostileServerTests : IAsyncLifetime
     [MemberData(nameof(ForeignAddresses))]
     public async Task APipedStatusOrResultAddressOnAnotherOriginIsIgnoredWithAWarning(string template)
     {
-        var address = template.Replace("{port}", _elsewhere.BaseUri.Port.ToString()).Replace("{apiport}", _api.BaseUri.Port.ToString());
+        var address = template.Replace("{port}", _elsewhere.BaseUri.Port.ToString()).Replace("{apiport}", Stub.BaseUri.Port.ToString());
         Answer(200, "{\"status\":\"COMPLETED\",\"request_id\":\"job-1\",\"output\":\"https://cdn.example.com/x.mp4\"}");
         using var client = Client();
 
@@ -111,7 +91,7 @@ public sealed class HostileServerTests : IAsyncLifetime
 
         Assert.Equal(JobState.Completed, status.Status);
         Assert.Equal(JobState.Completed, result.Status);
-        Assert.Equal(new[] { "/v2/requests/job-1/status", "/v2/requests/job-1" }, _api.Requests.Select(r => r.Path));
+        Assert.Equal(new[] { "/v2/requests/job-1/status", "/v2/requests/job-1" }, Stub.Requests.Select(r => r.Path));
         AssertSecondHostNeverReached();
         Assert.Equal(2, _warnings.Count);
         Assert.All(_warnings, w => Assert.Contains("not the API host", w));
@@ -122,8 +102,8 @@ public sealed class HostileServerTests : IAsyncLifetime
     {
         Answer(200, "{\"status\":\"PROCESSING\",\"request_id\":\"job-1\"}");
         using var client = Client();
-        await client.GetStatusAsync(new JobReference("job-1", new Uri(_api.BaseUri, "custom/status")));
-        Assert.Equal("/custom/status", _api.Requests.Single().Path);
+        await client.GetStatusAsync(new JobReference("job-1", new Uri(Stub.BaseUri, "custom/status")));
+        Assert.Equal("/custom/status", Stub.Requests.Single().Path);
         Assert.Empty(_warnings);
 
         using var trusting = Client(options => options.TrustedJobHosts = new[] { _elsewhere.BaseUri });
@@ -187,7 +167,7 @@ public sealed class HostileServerTests : IAsyncLifetime
     [Fact]
     public async Task Path1TheReasonPhraseIsCleaned()
     {
-        _api.Handler = (_, stream, ct) => WriteWithReasonAsync(stream, 401, "Bad key " + TestKeys.Secret, "{}", ct);
+        Stub.Handler = (_, stream, ct) => WriteWithReasonAsync(stream, 401, "Bad key " + TestKeys.Secret, "{}", ct);
         using var client = Client();
 
         var error = await Expect.ThrowsAsync<SegmindAuthenticationException>(() => client.GetCreditsAsync());
@@ -339,7 +319,7 @@ public sealed class HostileServerTests : IAsyncLifetime
             Assert.Contains(salvaged, error.Message);
         }
 
-        Assert.Single(_api.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     [Fact]
@@ -351,7 +331,7 @@ public sealed class HostileServerTests : IAsyncLifetime
         var error = await Expect.ThrowsAsync<SegmindSubmitOutcomeUnknownException>(() => client.SubmitAsync(TestClientOptions.Request()));
 
         Assert.Contains("too large", error.Message);
-        Assert.Single(_api.Requests);
+        Assert.Single(Stub.Requests);
     }
 
     // ---- 4 and 7. Local inputs: regular, non-empty files, prompts within the limit, all checked before sending ----
@@ -398,7 +378,7 @@ public sealed class HostileServerTests : IAsyncLifetime
         var upload = await Expect.ThrowsAsync<SegmindValidationException>(() => client.UploadFilesAsync(new[] { fifo })).WaitAsync(TimeSpan.FromMinutes(2));
         Assert.Contains("not a regular file", upload.Message);
 
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Stub.Requests);
     }
 
     [Fact]
@@ -411,7 +391,7 @@ public sealed class HostileServerTests : IAsyncLifetime
 
         Assert.Equal("Prompt", error.Field);
         Assert.Contains(WanAnimateRequest.MaxPromptLength.ToString(), error.Message);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Stub.Requests);
         TestClientOptions.Request(new string('p', WanAnimateRequest.MaxPromptLength)).Validate();
     }
 }

@@ -11,10 +11,6 @@ public sealed class OddAnswerTests : StubServerTest
 {
     private const string SubmitAnswer = "{\"request_id\":\"job-1\",\"status\":\"QUEUED\",\"status_url\":\"http://127.0.0.1:1/s\",\"response_url\":\"http://127.0.0.1:1/r\"}";
 
-    /// <summary>Every request gets the same answer.</summary>
-    private void Answer(int status, string body, string contentType = "application/json", params (string, string)[] headers) =>
-        Stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), headers, ct);
-
     /// <summary>The n-th request (1-based) gets answers[n-1]; later ones get the last.</summary>
     private void AnswerInTurn(params (int Status, string Body)[] answers)
     {

@@ -9,28 +9,14 @@ namespace Segmind.Client.Tests;
 /// Where the key may travel besides the base address: never along a redirect, never to an output download, and
 /// never back out through an error when a server echoes it.
 /// </summary>
-public sealed class SecurityTests : IAsyncLifetime
+public sealed class SecurityTests : StubServerTest
 {
-    private readonly RecordingGate _gate = new();
-    private StubServer _api = null!;
-    private StubServer _elsewhere = null!;
+    private readonly StubServer _elsewhere;
 
-    public Task InitializeAsync()
+    public SecurityTests()
     {
-        TestKeys.Watch();
-        _api = StubServer.Answering(500, "{}");
-        _elsewhere = StubServer.Answering(200, "{\"credits\":1,\"status\":\"COMPLETED\",\"request_id\":\"job-1\"}");
-        return Task.CompletedTask;
+        _elsewhere = AnotherServer(StubServer.Answering(200, "{\"credits\":1,\"status\":\"COMPLETED\",\"request_id\":\"job-1\"}"));
     }
-
-    public async Task DisposeAsync()
-    {
-        await _api.DisposeAsync();
-        await _elsewhere.DisposeAsync();
-        TestKeys.AssertNoLeak();
-    }
-
-    private SegmindClient Client() => new(TestClientOptions.For(_api.BaseUri, _gate));
 
     [Theory]
     [InlineData(301)]
@@ -39,14 +25,14 @@ public sealed class SecurityTests : IAsyncLifetime
     [InlineData(308)]
     public async Task AnApiRedirectIsNotFollowedSoTheKeyStaysWithTheApi(int status)
     {
-        _api.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, status, "text/plain", "moved"u8.ToArray(), new[] { ("Location", _elsewhere.BaseUri + "v1/get-user-credits") }, ct);
+        Stub.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, status, "text/plain", "moved"u8.ToArray(), new[] { ("Location", _elsewhere.BaseUri + "v1/get-user-credits") }, ct);
         using var client = Client();
 
         await Expect.ThrowsAnyAsync<SegmindException>(() => client.GetCreditsAsync());
         await Expect.ThrowsAnyAsync<SegmindException>(() => client.GetStatusAsync(new JobReference("job-1")));
 
-        Assert.NotEmpty(_api.Requests);
-        Assert.All(_api.Requests, r => Assert.Equal(TestKeys.Secret, r.Header("x-api-key")));
+        Assert.NotEmpty(Stub.Requests);
+        Assert.All(Stub.Requests, r => Assert.Equal(TestKeys.Secret, r.Header("x-api-key")));
         Assert.Empty(_elsewhere.Requests);
     }
 
@@ -54,18 +40,18 @@ public sealed class SecurityTests : IAsyncLifetime
     public async Task AnOutputDownloadNeverCarriesTheKeyNotEvenAfterARedirect()
     {
         var video = new byte[] { 0, 0, 0, 16, (byte)'f', (byte)'t', (byte)'y', (byte)'p', (byte)'i', (byte)'s', (byte)'o', (byte)'m', 0, 0, 0, 0 };
-        _api.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, 302, "text/plain", "moved"u8.ToArray(), new[] { ("Location", _elsewhere.BaseUri + "outputs/final.mp4") }, ct);
+        Stub.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, 302, "text/plain", "moved"u8.ToArray(), new[] { ("Location", _elsewhere.BaseUri + "outputs/final.mp4") }, ct);
         _elsewhere.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, 200, "video/mp4", video, null, ct);
         using var client = Client();
         using var folder = new TempFolder();
-        var result = new JobResult("job-1", JobState.Completed, null, new Dictionary<string, object?>(), _api.BaseUri + "outputs/first.mp4", DateTimeOffset.UtcNow);
+        var result = new JobResult("job-1", JobState.Completed, null, new Dictionary<string, object?>(), Stub.BaseUri + "outputs/first.mp4", DateTimeOffset.UtcNow);
 
         var saved = await client.DownloadOutputAsync(result, folder.File("out.mp4"));
 
         Assert.Equal(video, await File.ReadAllBytesAsync(saved.Path));
-        Assert.Single(_api.Requests);
+        Assert.Single(Stub.Requests);
         Assert.Single(_elsewhere.Requests);
-        Assert.All(_api.Requests.Concat(_elsewhere.Requests), r => Assert.Null(r.Header("x-api-key")));
+        Assert.All(Stub.Requests.Concat(_elsewhere.Requests), r => Assert.Null(r.Header("x-api-key")));
     }
 
     public static TheoryData<int, string, string> EchoingAnswers => new()
@@ -86,7 +72,7 @@ public sealed class SecurityTests : IAsyncLifetime
     [MemberData(nameof(EchoingAnswers))]
     public async Task AServerThatEchoesTheKeyNeverGetsItIntoAnError(int status, string contentType, string body)
     {
-        _api.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), new[] { ("Retry-After", "0") }, ct);
+        Stub.Handler = (_, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), new[] { ("Retry-After", "0") }, ct);
         using var client = Client();
 
         // Expect checks the message, ToString and server message of each exception for the key. A 422 is a job
@@ -116,6 +102,6 @@ public sealed class SecurityTests : IAsyncLifetime
             }
         }
 
-        Assert.NotEmpty(_api.Requests);
+        Assert.NotEmpty(Stub.Requests);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Xunit;
 
 namespace Segmind.Client.Tests.TestSupport;
@@ -10,6 +11,7 @@ public abstract class StubServerTest : IAsyncLifetime
 {
     private readonly int _status;
     private readonly string _body;
+    private readonly List<StubServer> _others = new();
 
     protected StubServerTest(int status = 500, string body = "{}")
     {
@@ -31,7 +33,19 @@ public abstract class StubServerTest : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Stub.DisposeAsync();
+        foreach (var other in _others)
+        {
+            await other.DisposeAsync();
+        }
+
         TestKeys.AssertNoLeak();
+    }
+
+    /// <summary>A second server (another host, a redirect target), stopped with the stub.</summary>
+    protected StubServer AnotherServer(StubServer server)
+    {
+        _others.Add(server);
+        return server;
     }
 
     /// <summary>A client of the stub with the test options, then <see cref="Configure"/>, then <paramref name="adjust"/>.</summary>
@@ -42,6 +56,10 @@ public abstract class StubServerTest : IAsyncLifetime
         adjust?.Invoke(options);
         return new SegmindClient(options);
     }
+
+    /// <summary>Every request gets the same answer.</summary>
+    protected void Answer(int status, string body, string contentType = "application/json", params (string, string)[] headers) =>
+        Stub.Handler = (request, stream, ct) => StubServer.WriteAsync(stream, status, contentType, Encoding.UTF8.GetBytes(body), headers, ct);
 
     /// <summary>What every client of this test class changes in the test options.</summary>
     protected virtual void Configure(SegmindClientOptions options)
