@@ -92,9 +92,13 @@ namespace Segmind.WanAnimate.Pipeline
         public void Report(JobStatus value)
         {
             _progress.Polled(_sink);
-            if (_sink.VerboseWanted && !Segmind.Client.JobState.IsTerminal(value.Status))
+            if (_sink.VerboseWanted)
             {
-                _sink.WriteVerbose("Job " + value.RequestId + " is " + value.Status + "; waiting.");
+                // Once this batch has completed jobs, a job's first poll is planned for when it can have ended, so it
+                // may find it done at once: every poll is told, not only those that lead to more waiting.
+                _sink.WriteVerbose(Segmind.Client.JobState.IsTerminal(value.Status)
+                    ? "Job " + value.RequestId + " is " + value.Status + "."
+                    : "Job " + value.RequestId + " is " + value.Status + "; waiting.");
             }
         }
     }
