@@ -14,15 +14,7 @@ public sealed class InjectedClockTests
         await using var stub = new StubServer(async (request, stream, ct) => await Task.Delay(Timeout.Infinite, ct));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var gate = new RequestGate(new RequestGateOptions(), time);
-        using var client = new SegmindClient(new SegmindClientOptions
-        {
-            BaseUri = stub.BaseUri,
-            ApiKey = TestKeys.Key,
-            RequestGate = gate,
-            RequestTimeout = TimeSpan.FromMinutes(5),
-            Retry = new RetryOptions { MaxAttempts = 1 },
-            TimeProvider = time,
-        });
+        using var client = ClientOn(stub, time, gate, requestTimeout: TimeSpan.FromMinutes(5));
 
         var poll = client.GetStatusAsync(new JobReference("job-1"));
         await WaitUntil(() => stub.Requests.Count == 1);
@@ -44,14 +36,7 @@ public sealed class InjectedClockTests
                 : StubServer.WriteAsync(stream, 200, "application/json", "{\"status\":\"QUEUED\"}"u8.ToArray(), null, ct));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var gate = new RequestGate(new RequestGateOptions(), time);
-        using var client = new SegmindClient(new SegmindClientOptions
-        {
-            BaseUri = stub.BaseUri,
-            ApiKey = TestKeys.Key,
-            RequestGate = gate,
-            Retry = new RetryOptions { MaxAttempts = 3, MaxDelay = TimeSpan.FromMinutes(1), MaxTotal = TimeSpan.FromMinutes(10) },
-            TimeProvider = time,
-        });
+        using var client = ClientOn(stub, time, gate, retry: new RetryOptions { MaxAttempts = 3, MaxDelay = TimeSpan.FromMinutes(1), MaxTotal = TimeSpan.FromMinutes(10) });
 
         var poll = client.GetStatusAsync(new JobReference("job-1"));
         await WaitUntil(() => gate.PausedUntil is not null);
@@ -61,11 +46,7 @@ public sealed class InjectedClockTests
         await Task.Delay(200);
         Assert.Single(stub.Requests);
 
-        for (var i = 0; i < 30 && !poll.IsCompleted; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(10));
-            await Task.Delay(20);
-        }
+        await AdvanceUntilDone(time, poll, TimeSpan.FromSeconds(10), steps: 30);
 
         var status = await poll.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(JobState.Queued, status.Status);
@@ -85,15 +66,7 @@ public sealed class InjectedClockTests
         });
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var gate = new RequestGate(new RequestGateOptions(), time);
-        using var client = new SegmindClient(new SegmindClientOptions
-        {
-            BaseUri = stub.BaseUri,
-            ApiKey = TestKeys.Key,
-            RequestGate = gate,
-            RequestTimeout = TimeSpan.FromMinutes(10),
-            Retry = new RetryOptions { MaxAttempts = 1 },
-            TimeProvider = time,
-        });
+        using var client = ClientOn(stub, time, gate, requestTimeout: TimeSpan.FromMinutes(10));
         using var folder = new TempFolder();
         var result = new JobResult("job-1", JobState.Completed, null, new Dictionary<string, object?>(), new Uri(stub.BaseUri, "outputs/v.mp4").AbsoluteUri, time.GetUtcNow());
 
@@ -106,11 +79,7 @@ public sealed class InjectedClockTests
         Assert.False(download.IsCompleted);
 
         // Past ten emulated minutes of silence the watchdog ends it, in no real time (a real-clock timer would wait ten real minutes).
-        for (var i = 0; i < 30 && !download.IsCompleted; i++)
-        {
-            time.Advance(TimeSpan.FromMinutes(1));
-            await Task.Delay(20);
-        }
+        await AdvanceUntilDone(time, download, TimeSpan.FromMinutes(1), steps: 30);
 
         var error = await Assert.ThrowsAsync<SegmindServerException>(() => download.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("stalled", error.Message);
@@ -129,15 +98,7 @@ public sealed class InjectedClockTests
         });
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var gate = new RequestGate(new RequestGateOptions(), time);
-        using var client = new SegmindClient(new SegmindClientOptions
-        {
-            BaseUri = stub.BaseUri,
-            ApiKey = TestKeys.Key,
-            RequestGate = gate,
-            RequestTimeout = TimeSpan.FromHours(1),
-            Retry = new RetryOptions { MaxAttempts = 1 },
-            TimeProvider = time,
-        });
+        using var client = ClientOn(stub, time, gate, requestTimeout: TimeSpan.FromHours(1));
         using var submitter = new JournaledSubmitter(client, journal: null, ledger: null, throttleLimit: 1);
         using var stop = new CancellationTokenSource();
 
@@ -148,15 +109,33 @@ public sealed class InjectedClockTests
         // The submit on the wire is never answered: settling gives up after its bound of emulated time, not real time.
         var started = time.GetUtcNow();
         var settling = Task.Run(() => submitter.Settle(TimeSpan.FromMinutes(5)));
-        for (var i = 0; i < 60 && !settling.IsCompleted; i++)
-        {
-            time.Advance(TimeSpan.FromSeconds(30));
-            await Task.Delay(20);
-        }
+        await AdvanceUntilDone(time, settling, TimeSpan.FromSeconds(30), steps: 60);
 
         Assert.False(await settling.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.True(time.GetUtcNow() - started >= TimeSpan.FromMinutes(5));
         Assert.False(submitting.IsCompleted);
+    }
+
+    /// <summary>A client whose every delay and timeout runs on <paramref name="time"/>; one attempt per request unless told.</summary>
+    private static SegmindClient ClientOn(StubServer stub, FakeTimeProvider time, RequestGate gate, TimeSpan? requestTimeout = null, RetryOptions? retry = null) =>
+        new(new SegmindClientOptions
+        {
+            BaseUri = stub.BaseUri,
+            ApiKey = TestKeys.Key,
+            RequestGate = gate,
+            RequestTimeout = requestTimeout ?? new SegmindClientOptions().RequestTimeout,
+            Retry = retry ?? new RetryOptions { MaxAttempts = 1 },
+            TimeProvider = time,
+        });
+
+    /// <summary>Moves the fake clock on a step at a time, giving the client a moment of real time after each, until the task ends.</summary>
+    private static async Task AdvanceUntilDone(FakeTimeProvider time, Task task, TimeSpan step, int steps)
+    {
+        for (var i = 0; i < steps && !task.IsCompleted; i++)
+        {
+            time.Advance(step);
+            await Task.Delay(20);
+        }
     }
 
     private static async Task WaitUntil(Func<bool> condition)
