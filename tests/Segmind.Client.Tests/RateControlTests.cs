@@ -126,8 +126,6 @@ public sealed class RateControlTests
     }
 
     [Theory]
-    [InlineData(27)]
-    [InlineData(26)]
     [InlineData(24)]
     [InlineData(20)]
     public void ABudgetThatShrinksBelowTheLearnedOneIsLearnedAgain(int shrunk)

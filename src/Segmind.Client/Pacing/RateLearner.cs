@@ -51,12 +51,6 @@ namespace Segmind.Client
         /// </summary>
         public const int CrowdedBurstsForABudget = 3;
 
-        /// <summary>
-        /// Separate refusals, each within two minutes of the last, at a rate under a learned budget: the budget is lower
-        /// than learned (learned a little high, or another client now shares the key), so it is learned again.
-        /// </summary>
-        public const int SteadyRefusalsForABudget = 3;
-
         private readonly MinuteCounter _answers = new MinuteCounter();
         private readonly MinuteCounter _refusals = new MinuteCounter();
 
@@ -77,7 +71,6 @@ namespace Segmind.Client
         private DateTimeOffset? _lastCutAt;
         private int _confirmations;
         private bool _deeperCutTried;
-        private int _steadyRefusals;
 
         /// <summary>Requests a minute the server accepted at the last cut: the budget as learned; null before any.</summary>
         public double? LearnedBudget { get; private set; }
@@ -151,10 +144,12 @@ namespace Segmind.Client
                     var deeper = Cut(now, current, ceiling, keepExperiment: true);
                     if (deeper != current)
                     {
+                        // It is judged against the refusals it is meant to end: random ones go on at the same share,
+                        // and then the rate from before the first cut comes back, not a lower one.
+                        _shareBeforeCut = shareSinceCut;
                         return deeper;
                     }
                 }
-
                 var restored = _rateBeforeCut;
                 _cutAt = null;
                 _deeperCutTried = false;
@@ -178,13 +173,6 @@ namespace Segmind.Client
             var refusals = _refusals.Sum(now);
             var crowded = previousEpisode.HasValue && now - previousEpisode.Value < Window && refusals >= BudgetShare * Math.Max(1, answers);
             var probedPast = LearnedBudget is double budget && current is double rate && rate > budget;
-            _steadyRefusals = previousEpisode.HasValue && now - previousEpisode.Value < Window + Window ? _steadyRefusals + 1 : 1;
-            if (!crowded && !probedPast && LearnedBudget.HasValue && current.HasValue && _steadyRefusals >= SteadyRefusalsForABudget)
-            {
-                // Learn it again from the last minutes at this steady rate: what the server let through.
-                return Cut(now, current, ceiling);
-            }
-
             if (!crowded && !probedPast)
             {
                 return current;
@@ -215,7 +203,6 @@ namespace Segmind.Client
 
                 accepted = Math.Max(accepted, _answers.Sum(then) - _refusals.Sum(then));
             }
-
             _lastCutAt = now;
             var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, Math.Max(accepted, confirmed ?? 0));
             _confirmations = confirmed is double same && learned <= same * 1.1 ? _confirmations + 1 : 0;
@@ -232,11 +219,10 @@ namespace Segmind.Client
             }
 
             LearnedBudget = learned;
-            _steadyRefusals = 0;
             Cuts++;
             if (!keepExperiment)
             {
-                // A deeper cut keeps what the first one is judged against, and the rate to undo them both to.
+                // A deeper cut keeps the rate to undo them both to.
                 _rateBeforeCut = current;
                 _shareBeforeCut = refusals / (double)Math.Max(1, answers);
                 _deeperCutTried = false;
