@@ -152,6 +152,35 @@ public sealed class RateControlTests
         Assert.InRange(simulation.Gate.LearnedRequestsPerMinute!.Value, shrunk * 0.9, shrunk * 1.1);
     }
 
+    [Fact]
+    public void ACutThatLeavesRefusalsIsTriedDeeperInsteadOfUndone()
+    {
+        // The budget shrinks from 24 to 20 right after the gate cut to 95 % of 24: the cut leaves a refusal every
+        // few seconds. Undoing it would bring back the rate before it (here none at all, and storms of refusals);
+        // one deeper cut, to what the server accepted since, ends them.
+        var server = new SlidingWindowServer(24);
+        var simulation = new Simulation(new RequestGateOptions { ThrottleLimit = 4 }, server.Answer) { Latency = TimeSpan.FromMilliseconds(300) };
+        for (var second = 0; second < 600 && simulation.Gate.LearnedRequestsPerMinute is null; second++)
+        {
+            simulation.Run(TimeSpan.FromSeconds(1), keepWaiting: 16);
+        }
+
+        Assert.InRange(simulation.Gate.LearnedRequestsPerMinute!.Value, 22, 26);
+        server.Limit = 20;
+        var start = simulation.Elapsed;
+        var trace = new List<string>();
+        for (var minute = 0; minute < 12; minute++)
+        {
+            simulation.Run(TimeSpan.FromMinutes(1), keepWaiting: 16);
+            var (a, r) = simulation.Between(start + TimeSpan.FromMinutes(minute), start + TimeSpan.FromMinutes(minute + 1));
+            trace.Add($"{minute}: {a}/{r} rate {simulation.Gate.EffectiveRequestsPerMinute:0.0} learned {simulation.Gate.LearnedRequestsPerMinute:0.0}");
+        }
+
+        var (accepted, refused) = simulation.Between(start + TimeSpan.FromMinutes(6), start + TimeSpan.FromMinutes(12));
+        Assert.True(refused < 0.05 * (accepted + refused), string.Join("; ", trace));
+        Assert.True(accepted >= 0.85 * 20 * 6, string.Join("; ", trace));
+    }
+
     /// <summary>A per-key limit like Segmind's: a sliding 60-second window; refused requests do not count; Retry-After says when a slot frees.</summary>
     private sealed class SlidingWindowServer
     {
@@ -204,6 +233,9 @@ public sealed class RateControlTests
         public RequestGate Gate { get; }
 
         public int Waiting => _waiting.Count;
+
+        /// <summary>Time run so far.</summary>
+        public TimeSpan Elapsed => _clock.UtcNow - _start;
 
         /// <summary>How long each answer takes: the server decides when a request arrives, the gate hears of it this much later.</summary>
         public TimeSpan Latency { get; init; }
