@@ -32,7 +32,21 @@ public sealed class TestHostProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    public bool HasExited => _process.HasExited;
+    /// <summary>True once the child has exited and everything it printed has been read (its last lines can lag its exit).</summary>
+    public bool HasExited
+    {
+        get
+        {
+            if (!_process.HasExited)
+            {
+                return false;
+            }
+
+            // Without a timeout, WaitForExit also waits for the redirected output to reach its end.
+            _process.WaitForExit();
+            return true;
+        }
+    }
 
     /// <summary>What the child printed so far ("RESULT ...", "ERROR ...", "DONE").</summary>
     public IReadOnlyList<string> Lines

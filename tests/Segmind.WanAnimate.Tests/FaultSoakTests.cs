@@ -152,7 +152,8 @@ public sealed class FaultSoakTests : IClassFixture<FaultSoakTests.SoakEmulator>
         // was accepted and charged.
         faults.Submit = new FaultProfile
         {
-            RateLimitFaultProbability = 0.01,
+            // About 10 of 500 submits: often enough that a run without any (under 0.01 %) does not happen.
+            RateLimitFaultProbability = 0.02,
             RateLimitRetryAfterSeconds = 1,
             RateLimitRetryAfterStyle = RetryAfterStyle.Seconds,
             DropConnectionProbability = 0.04,
@@ -174,7 +175,7 @@ public sealed class FaultSoakTests : IClassFixture<FaultSoakTests.SoakEmulator>
         faults.Result = new FaultProfile
         {
             ServerErrorProbability = 0.05,
-            RateLimitFaultProbability = 0.002,
+            RateLimitFaultProbability = 0.01,
             RateLimitRetryAfterSeconds = 1,
             RateLimitRetryAfterStyle = RetryAfterStyle.HttpDate,
             DropConnectionProbability = 0.01,
