@@ -89,7 +89,7 @@ namespace Segmind.Client
 
             // Retention-aware admission: beyond what can be collected inside the retention window, rows wait here.
             var planner = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time).Planner;
-            planner.Retention = _options.ResolveRetention();
+            planner.Retention = Retention;
             await planner.WaitForRoomAsync(cancellationToken).ConfigureAwait(false);
             var sending = Now();
 
@@ -181,7 +181,7 @@ namespace Segmind.Client
 
                 var schedule = _options.PollSchedule ?? PollSchedule.Default;
                 var poller = JobPollerRegistry.Shared(RequireKey(), BaseUri(), _time);
-                poller.Planner.Retention = _options.ResolveRetention();
+                poller.Planner.Retention = Retention;
                 var deadline = poller.DeadlineAfter(limit);
                 var source = _statusSource;
                 return BoundedWait(job, limit, (token, observer) => poller.Track(job, source, schedule, deadline, limit, token, observer), progress, cancellationToken);

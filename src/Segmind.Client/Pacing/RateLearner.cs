@@ -150,6 +150,7 @@ namespace Segmind.Client
                         return deeper;
                     }
                 }
+
                 var restored = _rateBeforeCut;
                 _cutAt = null;
                 _deeperCutTried = false;
@@ -203,6 +204,7 @@ namespace Segmind.Client
 
                 accepted = Math.Max(accepted, _answers.Sum(then) - _refusals.Sum(then));
             }
+
             _lastCutAt = now;
             var learned = Math.Max(RequestGateOptions.MinimumRequestsPerMinute, Math.Max(accepted, confirmed ?? 0));
             _confirmations = confirmed is double same && learned <= same * 1.1 ? _confirmations + 1 : 0;

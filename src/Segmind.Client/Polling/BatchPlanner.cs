@@ -30,6 +30,8 @@ namespace Segmind.Client
     /// batch's durations (what is left of it for running ones), so deep in the queue a job is polled about once. A
     /// running job is next polled a moment after that shortest tenth says it may end; from then on, on the normal
     /// back-off schedule. Before any job has completed, a queued job waits as long as the oldest running job has run.
+    /// Once durations are known, a job submitted here is first polled when it can have ended, not seconds after its
+    /// submit (<see cref="FirstPollDelay"/>).
     /// </para>
     /// </remarks>
     public sealed class BatchPlanner
@@ -56,10 +58,10 @@ namespace Segmind.Client
         private readonly List<TaskCompletionSource<bool>> _waiters = new List<TaskCompletionSource<bool>>();
         private TimeSpan _retention = SegmindClientOptions.DefaultRetention;
         private int _maxRunning;
+        private int _tracked;
 
         // A job answered QUEUED while others ran: the server holds a line, and the first-poll plan may use it.
         private bool _queueSeen;
-        private int _tracked;
 
         public BatchPlanner(TimeProvider? clock = null)
         {
@@ -360,9 +362,9 @@ namespace Segmind.Client
         /// <summary>
         /// The first poll of a job submitted through this planner: once this batch has completed jobs, not before the
         /// job can have ended (the shortest tenth of durations after its submit, and, once the server has been seen to
-        /// queue, after its turn in the server's slots), instead of a "QUEUED" answer a few seconds after the submit. A job followed without its submit being seen here (a CSV of
-        /// jobs submitted earlier, maybe long done) is polled on <paramref name="scheduled"/>, as is any job before a
-        /// duration is known.
+        /// queue, after its turn in the server's slots), instead of a "QUEUED" answer a few seconds after the submit.
+        /// A job followed without its submit being seen here (a CSV of jobs submitted earlier, maybe long done) is
+        /// polled on <paramref name="scheduled"/>, as is any job before a duration is known.
         /// </summary>
         public TimeSpan FirstPollDelay(string requestId, TimeSpan scheduled)
         {
@@ -383,6 +385,7 @@ namespace Segmind.Client
             }
         }
 
+        /// <summary>A planned wait in seconds, bounded by the longest queued poll and the job's at-risk moment, never below <paramref name="scheduled"/>.</summary>
         private TimeSpan CappedLocked(Outstanding? job, double wait, TimeSpan scheduled, DateTimeOffset now)
         {
             // The estimate is an earliest end, so polling sooner would only hear "not yet"; but a job must be
@@ -621,7 +624,7 @@ namespace Segmind.Client
 
             public bool Tracked { get; set; }
 
-            /// <summary>Its submit was seen here, so <see cref="SubmittedAt"/> is the server's clock start of its retention.</summary>
+            /// <summary>Its submit was seen here, so <see cref="SubmittedAt"/> is when its retention window started (on this client's clock).</summary>
             public bool SubmittedHere { get; set; }
 
             public string? State { get; set; }
